@@ -1,0 +1,67 @@
+"""minigrad: a small reverse-mode autograd engine on numpy, verified by an executable spec.
+
+Start reading at ``tensor.py`` (the Tensor), then ``engine.py`` (how ops
+record the graph and how backward walks it), then ``ops/`` (each op's forward
+and backward side by side).
+"""
+
+import numpy as _np
+
+# Tensor first: the engine and the ops are built on it.
+from .tensor import Tensor, from_numpy, tensor
+
+# isort: split
+from . import autograd, functional, ops
+from .creation import arange, full, ones, ones_like, rand, randint, randn, zeros, zeros_like
+from .engine import Op, grad
+from .grad_mode import (
+    detect_anomaly,
+    enable_grad,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from .ops import (
+    abs,
+    add,
+    broadcast_to,
+    cat,
+    clamp,
+    clip,
+    concatenate,
+    div,
+    exp,
+    index_put,
+    log,
+    logsumexp,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    mul,
+    neg,
+    permute,
+    pow,
+    relu,
+    reshape,
+    sigmoid,
+    split,
+    sqrt,
+    stack,
+    sub,
+    sum,
+    tanh,
+    transpose,
+    unbind,
+    where,
+)
+from .random import get_rng_state, initial_seed, manual_seed, set_rng_state
+
+float32 = _np.dtype(_np.float32)
+float64 = _np.dtype(_np.float64)
+int64 = _np.dtype(_np.int64)
+bool_ = _np.dtype(bool)
+
+__version__ = "0.1.0"

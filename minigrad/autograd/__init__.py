@@ -1,0 +1,27 @@
+"""Tools around the engine, named as in ``torch.autograd``.
+
+* ``grad``, ``backward``: reverse mode (``minigrad.engine``).
+* ``gradcheck``: analytic gradients against central finite differences.
+* ``jacobian``, ``hessian``, ``vjp``, ``hvp``: whole derivatives of a function.
+* ``detect_anomaly``: stop at the first op that produces NaN or inf.
+"""
+
+from ..engine import backward, grad
+from ..grad_mode import detect_anomaly, enable_grad, no_grad, set_grad_enabled
+from .functional import hessian, hvp, jacobian, vjp
+from .gradcheck import GradcheckError, gradcheck
+
+__all__ = [
+    "GradcheckError",
+    "backward",
+    "detect_anomaly",
+    "enable_grad",
+    "grad",
+    "gradcheck",
+    "hessian",
+    "hvp",
+    "jacobian",
+    "no_grad",
+    "set_grad_enabled",
+    "vjp",
+]

@@ -1,0 +1,133 @@
+"""Whole derivatives of a function: ``jacobian``, ``hessian``, ``vjp`` and ``hvp``.
+
+As in ``torch.autograd.functional``, the inputs need not require grad: each
+function differentiates with respect to fresh leaves that share the inputs'
+data. Reverse mode gives one row of a Jacobian per backward pass.
+"""
+
+import numpy as np
+
+from ..engine import grad
+from ..grad_mode import enable_grad
+from ..ops import stack
+from ..tensor import Tensor
+
+
+def _as_tuple(x, name, what):
+    is_tuple = isinstance(x, (tuple, list))
+    items = tuple(x) if is_tuple else (x,)
+    for item in items:
+        if not isinstance(item, Tensor):
+            raise TypeError(f"{name}: {what} must be Tensors, got {type(item).__name__}")
+    return items, is_tuple
+
+
+def _leaves(inputs, create_graph, name):
+    """Leaves to differentiate with respect to.
+
+    With ``create_graph``, an input that already requires grad is used itself,
+    so that the result stays connected to it and can be differentiated again.
+    """
+    leaves = []
+    for x in inputs:
+        if x.dtype.kind != "f":
+            raise TypeError(f"{name}: inputs must be floating point, got dtype {x.dtype}")
+        leaves.append(x if create_graph and x.requires_grad else x.detach().requires_grad_())
+    return leaves
+
+
+def _zeros(x):
+    return Tensor._wrap(np.zeros(x.shape, dtype=x.dtype))
+
+
+def _grads_or_zeros(y, xs, cotangent=None, create_graph=False):
+    """grad(y, xs, cotangent), with zeros instead of None where y does not depend on x."""
+    if not y.requires_grad:
+        return tuple(_zeros(x) for x in xs)
+    grads = grad(y, xs, cotangent, create_graph=create_graph, allow_unused=True)
+    return tuple(_zeros(x) if g is None else g for g, x in zip(grads, xs))
+
+
+def _blocks(y, xs, create_graph):
+    """∂y/∂x for each x, of shape y.shape + x.shape: one backward pass per element of y."""
+    rows = []
+    for i in range(y.data.size):
+        cotangent = np.zeros(y.shape, dtype=y.dtype)
+        cotangent.flat[i] = 1
+        rows.append(_grads_or_zeros(y, xs, Tensor._wrap(cotangent), create_graph))
+    blocks = []
+    for j, x in enumerate(xs):
+        column = [row[j] for row in rows]
+        if not column:
+            blocks.append(Tensor._wrap(np.zeros(y.shape + x.shape, dtype=x.dtype)))
+        elif create_graph:
+            blocks.append(stack(column).reshape(y.shape + x.shape))
+        else:
+            blocks.append(
+                Tensor._wrap(np.stack([g.data for g in column]).reshape(y.shape + x.shape))
+            )
+    return tuple(blocks)
+
+
+def jacobian(fn, inputs, create_graph=False):
+    """The Jacobian of ``fn`` at ``inputs``: J[i..., j...] = ∂ out[i...] / ∂ in[j...].
+
+    Each block has shape ``out.shape + in.shape``. With one input and one
+    output the result is a Tensor; with a tuple of inputs, a tuple over inputs;
+    with a tuple of outputs, a tuple over outputs (of tuples over inputs).
+    """
+    xs, inputs_are_tuple = _as_tuple(inputs, "jacobian", "inputs")
+    with enable_grad():
+        leaves = _leaves(xs, create_graph, "jacobian")
+        ys, outputs_are_tuple = _as_tuple(fn(*leaves), "jacobian", "outputs")
+        blocks = [_blocks(y, leaves, create_graph) for y in ys]
+    blocks = [b if inputs_are_tuple else b[0] for b in blocks]
+    return tuple(blocks) if outputs_are_tuple else blocks[0]
+
+
+def _scalar_output(fn, leaves, name):
+    y = fn(*leaves)
+    if not isinstance(y, Tensor) or y.data.size != 1:
+        got = y.shape if isinstance(y, Tensor) else type(y).__name__
+        raise ValueError(f"{name}: the function must return a one-element Tensor, got {got}")
+    return y
+
+
+def hessian(fn, inputs):
+    """The Hessian of scalar ``fn``: H[i..., j...] = ∂²fn / ∂x[i...] ∂x[j...].
+
+    It is the Jacobian of the gradient, which backward records with
+    ``create_graph=True``. For a tuple of inputs the result is a tuple of
+    tuples, H[a][b] = ∂²fn / ∂x_a ∂x_b.
+    """
+    xs, is_tuple = _as_tuple(inputs, "hessian", "inputs")
+
+    def gradient(*leaves):
+        y = _scalar_output(fn, leaves, "hessian")
+        return _grads_or_zeros(y, leaves, create_graph=True)
+
+    blocks = jacobian(gradient, xs)
+    return blocks if is_tuple else blocks[0][0]
+
+
+def vjp(fn, inputs, v=None):
+    """(fn(inputs), vᵀJ): the output and its vector-Jacobian product with cotangent ``v``."""
+    xs, is_tuple = _as_tuple(inputs, "vjp", "inputs")
+    with enable_grad():
+        leaves = _leaves(xs, False, "vjp")
+        y = fn(*leaves)
+        grads = _grads_or_zeros(y, leaves, v)
+    return y.detach(), grads if is_tuple else grads[0]
+
+
+def hvp(fn, inputs, v):
+    """(fn(inputs), Hv): a Hessian-vector product without forming H (two reverse passes)."""
+    xs, is_tuple = _as_tuple(inputs, "hvp", "inputs")
+    vs, _ = _as_tuple(v, "hvp", "v")
+    with enable_grad():
+        leaves = _leaves(xs, False, "hvp")
+        y = _scalar_output(fn, leaves, "hvp")
+        grads = _grads_or_zeros(y, leaves, create_graph=True)
+        dot = sum((g * w).sum() for g, w in zip(grads, vs))
+        hv = _grads_or_zeros(dot, leaves)
+    return y.detach(), hv if is_tuple else hv[0]

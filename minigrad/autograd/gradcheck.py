@@ -1,0 +1,84 @@
+"""``gradcheck``: compare the engine's gradients with central finite differences.
+
+For every input x that requires grad, every element j of x and every element
+i of the output:
+
+    numeric  = (f(x + ε e_j)_i − f(x − ε e_j)_i) / 2ε
+    analytic = ∂f_i/∂x_j from backward
+
+and the check passes when |analytic − numeric| ≤ atol + rtol·|numeric|, the
+rule ``torch.autograd.gradcheck`` uses. Use float64: in float32 the
+difference quotient has only a few correct digits.
+"""
+
+import warnings
+
+import numpy as np
+
+from ..grad_mode import no_grad
+from .functional import _as_tuple, jacobian
+
+
+class GradcheckError(AssertionError):
+    """An analytic gradient disagrees with its finite-difference estimate."""
+
+
+def _outputs(fn, inputs):
+    ys, _ = _as_tuple(fn(*inputs), "gradcheck", "outputs")
+    return ys
+
+
+def _numeric_jacobian(fn, inputs, k, eps):
+    """∂ outputs / ∂ inputs[k] by central differences: one block per output."""
+    x = inputs[k].data
+    with no_grad():
+        blocks = [np.zeros(y.shape + x.shape) for y in _outputs(fn, inputs)]
+        for j in np.ndindex(x.shape):
+            original = x[j]
+            x[j] = original + eps
+            plus = _outputs(fn, inputs)
+            x[j] = original - eps
+            minus = _outputs(fn, inputs)
+            x[j] = original
+            for block, p, m in zip(blocks, plus, minus):
+                block[(..., *j)] = (p.data.astype(np.float64) - m.data) / (2 * eps)
+    return blocks
+
+
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
+    """Check the gradients of ``fn`` with respect to every input that requires grad.
+
+    Returns True, or raises ``GradcheckError`` naming the input, the element
+    and both values at the first disagreement.
+    """
+    inputs, _ = _as_tuple(inputs, "gradcheck", "inputs")
+    checked = [k for k, x in enumerate(inputs) if x.requires_grad]
+    if not checked:
+        raise ValueError("gradcheck: no input requires grad, so there is nothing to check")
+    for k in checked:
+        if inputs[k].dtype != np.float64:
+            warnings.warn(
+                f"gradcheck: input {k} is {inputs[k].dtype}; finite differences need float64",
+                UserWarning,
+                stacklevel=2,
+            )
+    for k in checked:
+        analytic = jacobian(lambda x, k=k: fn(*inputs[:k], x, *inputs[k + 1 :]), inputs[k])
+        analytic = analytic if isinstance(analytic, tuple) else (analytic,)
+        numeric = _numeric_jacobian(fn, inputs, k, eps)
+        for o, (a, n) in enumerate(zip(analytic, numeric)):
+            _compare(a.data.astype(np.float64), n, k, o, inputs[k].shape, atol, rtol)
+    return True
+
+
+def _compare(analytic, numeric, k, o, input_shape, atol, rtol):
+    bad = np.abs(analytic - numeric) > atol + rtol * np.abs(numeric)
+    if bad.any():
+        where = np.unravel_index(np.flatnonzero(bad)[0], analytic.shape)
+        out_index = where[: analytic.ndim - len(input_shape)]
+        in_index = where[analytic.ndim - len(input_shape) :]
+        raise GradcheckError(
+            f"gradcheck: input {k}, element {tuple(map(int, in_index))}, output {o} element "
+            f"{tuple(map(int, out_index))}: analytic {analytic[where]!r} but numeric "
+            f"{numeric[where]!r} (allowed |a - n| <= {atol} + {rtol}*|n|)"
+        )

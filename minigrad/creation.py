@@ -1,0 +1,85 @@
+"""Tensor constructors: zeros, ones, full, *_like, randn, rand, randint, arange.
+
+A shape may be given as separate ints or as one tuple, as in PyTorch:
+``zeros(2, 3)`` and ``zeros((2, 3))`` are the same.
+"""
+
+import numpy as np
+
+from .random import default_generator
+from .tensor import DEFAULT_DTYPE, Tensor, _check_can_require_grad, _shape_arg
+
+
+def _shape(args, name):
+    shape = _shape_arg(args)
+    for n in shape:
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+            raise TypeError(f"{name}: a shape holds ints, got {shape}")
+        if n < 0:
+            raise ValueError(f"{name}: negative dimension {n} in shape {shape}")
+    return tuple(int(n) for n in shape)
+
+
+def _make(array, requires_grad, name):
+    t = Tensor._wrap(array)
+    if requires_grad:
+        _check_can_require_grad(array.dtype, name)
+        t._requires_grad = True
+    return t
+
+
+def _float_dtype(dtype):
+    return DEFAULT_DTYPE if dtype is None else np.dtype(dtype)
+
+
+def zeros(*shape, dtype=None, requires_grad=False):
+    return _make(np.zeros(_shape(shape, "zeros"), _float_dtype(dtype)), requires_grad, "zeros")
+
+
+def ones(*shape, dtype=None, requires_grad=False):
+    return _make(np.ones(_shape(shape, "ones"), _float_dtype(dtype)), requires_grad, "ones")
+
+
+def full(shape, fill_value, dtype=None, requires_grad=False):
+    array = np.full(_shape((shape,), "full"), fill_value, _float_dtype(dtype))
+    return _make(array, requires_grad, "full")
+
+
+def zeros_like(t, dtype=None, requires_grad=False):
+    return _make(np.zeros(t.shape, dtype or t.dtype), requires_grad, "zeros_like")
+
+
+def ones_like(t, dtype=None, requires_grad=False):
+    return _make(np.ones(t.shape, dtype or t.dtype), requires_grad, "ones_like")
+
+
+def randn(*shape, dtype=None, requires_grad=False):
+    """Standard normal samples from the seeded generator."""
+    array = default_generator.standard_normal(_shape(shape, "randn")).astype(_float_dtype(dtype))
+    return _make(array, requires_grad, "randn")
+
+
+def rand(*shape, dtype=None, requires_grad=False):
+    """Uniform samples on [0, 1) from the seeded generator."""
+    array = default_generator.random(_shape(shape, "rand")).astype(_float_dtype(dtype))
+    return _make(array, requires_grad, "rand")
+
+
+def randint(low, high, size, dtype=np.int64):
+    """Integers uniform on [low, high) from the seeded generator."""
+    if high <= low:
+        raise ValueError(f"randint: need low < high, got low={low}, high={high}")
+    return Tensor._wrap(default_generator.integers(low, high, _shape((size,), "randint"), dtype))
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad=False):
+    """Evenly spaced values in [start, end), as ``torch.arange``: int64 for ints, else float64."""
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise ValueError("arange: step must not be zero")
+    all_ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
+    dtype = (
+        np.dtype(dtype) if dtype is not None else np.dtype(np.int64 if all_ints else DEFAULT_DTYPE)
+    )
+    return _make(np.arange(start, end, step, dtype=dtype), requires_grad, "arange")

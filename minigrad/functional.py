@@ -1,0 +1,109 @@
+"""Functions built from ops: softmax, losses, one-hot and embedding (``import minigrad.functional as F``).
+
+Nothing here defines a gradient: each function is a composition of
+registered ops, so its backward comes from theirs.
+"""
+
+import numpy as np
+
+from . import ops
+from .tensor import Tensor
+
+
+def log_softmax(x, axis=-1):
+    """log softmax(x) = x − logsumexp(x), stable for any magnitude of x.
+
+    d/dx_j log softmax(x)_i = [i = j] − softmax(x)_j.
+    """
+    return x - ops.logsumexp(x, axis, keepdims=True)
+
+
+def softmax(x, axis=-1):
+    """softmax(x)_i = e^(x_i) / Σ_j e^(x_j), computed as exp(log_softmax(x)) so it never overflows.
+
+    d softmax_i / d x_j = softmax_i ([i = j] − softmax_j).
+    """
+    return ops.exp(log_softmax(x, axis))
+
+
+def _reduce(loss, reduction, name):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _class_indices(targets, n_classes, name):
+    """Check integer class targets and return them as an int array."""
+    targets = targets.data if isinstance(targets, Tensor) else np.asarray(targets)
+    if targets.dtype.kind not in "iu":
+        raise TypeError(f"{name}: indices must be integers, got dtype {targets.dtype}")
+    if targets.size and (targets.min() < 0 or targets.max() >= n_classes):
+        bad = targets[(targets < 0) | (targets >= n_classes)].flat[0]
+        raise ValueError(f"{name}: index {bad} is out of range [0, {n_classes})")
+    return targets
+
+
+def cross_entropy(logits, targets, reduction="mean"):
+    """Softmax cross-entropy with integer class targets, as ``torch.nn.functional.cross_entropy``.
+
+    logits: (N, C) or (C,);  targets: (N,) or () integers in [0, C).
+    loss_n = −log softmax(logits_n)[targets_n] = logsumexp(logits_n) − logits_n[targets_n],
+    then averaged (``'mean'``), summed (``'sum'``) or returned per row (``'none'``).
+    d loss_n / d logits_n = softmax(logits_n) − onehot(targets_n).
+    """
+    if logits.ndim not in (1, 2):
+        raise ValueError(f"cross_entropy: logits must be (N, C) or (C,), got shape {logits.shape}")
+    targets = _class_indices(targets, logits.shape[-1], "cross_entropy")
+    if targets.shape != logits.shape[:-1]:
+        raise ValueError(
+            f"cross_entropy: logits of shape {logits.shape} need targets of shape "
+            f"{logits.shape[:-1]}, got {targets.shape}"
+        )
+    logp = log_softmax(logits, axis=-1)
+    if logits.ndim == 1:
+        picked = logp[targets]
+    else:
+        picked = logp[np.arange(len(targets)), targets]
+    return _reduce(-picked, reduction, "cross_entropy")
+
+
+def mse_loss(input, target, reduction="mean"):  # noqa: A002 - PyTorch's argument name
+    """Mean squared error: loss = (input − target)², reduced.    d loss/d input = 2(input − target)/n."""
+    target_shape = np.shape(target.data if isinstance(target, Tensor) else target)
+    if input.shape != target_shape:
+        raise ValueError(
+            f"mse_loss: input shape {input.shape} and target shape {target_shape} differ"
+        )
+    diff = input - target
+    return _reduce(diff * diff, reduction, "mse_loss")
+
+
+def one_hot(indices, num_classes=-1):
+    """An int64 tensor with a 1 at each index along a new last axis, as ``torch.nn.functional.one_hot``.
+
+    ``num_classes=-1`` uses max(indices) + 1.
+    """
+    raw = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+    if num_classes == -1:
+        num_classes = int(raw.max()) + 1 if raw.size else 0
+    raw = _class_indices(raw, num_classes, "one_hot")
+    return Tensor._wrap(np.eye(num_classes, dtype=np.int64)[raw])
+
+
+def embedding(indices, weight):
+    """Rows of ``weight`` picked by ``indices``: out[...] = weight[indices[...]].
+
+    indices: integers of any shape in [0, V);  weight: (V, E);  out: indices.shape + (E,).
+    This equals one_hot(indices, V) @ weight, without building the one-hot
+    matrix. ∂L/∂weight[v] = Σ of ∂L/∂out over the positions where indices == v.
+    """
+    if weight.ndim != 2:
+        raise ValueError(
+            f"embedding: weight must be (num_embeddings, dim), got shape {weight.shape}"
+        )
+    indices = _class_indices(indices, weight.shape[0], "embedding")
+    return weight[indices]

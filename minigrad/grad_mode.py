@@ -1,0 +1,103 @@
+"""Global switches read by the engine: grad mode and anomaly mode.
+
+Grad mode decides whether ops record the graph. ``no_grad()`` turns it off,
+which is what optimisers, evaluation loops and ``backward()`` itself (unless
+``create_graph=True``) use. Anomaly mode makes every op check its forward
+output and every backward rule check its gradients for NaN and inf.
+
+Both are process-wide flags (PyTorch keeps grad mode per thread).
+"""
+
+import functools
+
+
+class _Switches:
+    grad_enabled = True
+    anomaly_enabled = False
+
+
+switches = _Switches()
+
+
+def is_grad_enabled():
+    """True when ops record the graph for backward."""
+    return switches.grad_enabled
+
+
+class _GradModeContext:
+    """A context manager that is also a decorator, as in PyTorch."""
+
+    mode = True
+
+    def __enter__(self):
+        self._previous = switches.grad_enabled
+        switches.grad_enabled = self.mode
+
+    def __exit__(self, *exc_info):
+        switches.grad_enabled = self._previous
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.__class__():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_GradModeContext):
+    """Run without recording the graph.
+
+    Use it as ``with minigrad.no_grad(): ...`` or as a decorator ``@minigrad.no_grad()``.
+    Results of ops inside it have ``requires_grad=False``.
+    """
+
+    mode = False
+
+
+class enable_grad(_GradModeContext):
+    """Record the graph again inside a ``no_grad`` region."""
+
+    mode = True
+
+
+class set_grad_enabled(_GradModeContext):
+    """Set grad mode to ``mode``; works as a call, a context manager or a decorator."""
+
+    def __init__(self, mode):
+        self.mode = bool(mode)
+        self._previous = switches.grad_enabled
+        switches.grad_enabled = self.mode
+
+    def __enter__(self):
+        pass
+
+    def __call__(self, fn):
+        switches.grad_enabled = self._previous
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(self.mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class detect_anomaly:
+    """Raise as soon as an op produces NaN or inf, forward or backward.
+
+    Inside this context every op records where it was created, checks its
+    output, and every backward rule checks the gradients it returns. The error
+    names the op and the line of user code that created it. It is slow; use it
+    to hunt a NaN, not for training.
+    """
+
+    def __enter__(self):
+        self._previous = switches.anomaly_enabled
+        switches.anomaly_enabled = True
+        return self
+
+    def __exit__(self, *exc_info):
+        switches.anomaly_enabled = self._previous
+        return False

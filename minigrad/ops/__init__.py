@@ -1,0 +1,93 @@
+"""Every differentiable op, grouped by domain; ``registry()`` lists them all.
+
+* ``elementwise``: + − × ÷ **, neg, exp, log, sqrt, abs, sigmoid, tanh, relu,
+  maximum, minimum, where, clip, to
+* ``reduction``: sum, mean, max, min, logsumexp
+* ``shape``: reshape, permute, broadcast_to, stack, concatenate (+ transpose, split, unbind)
+* ``indexing``: getitem, index_put
+* ``linalg``: matmul
+
+To add an op, subclass ``minigrad.engine.Op`` (forward and backward side by
+side, the math in the docstring), create one instance, and add its row to the
+spec table in ``spec/op_table.py``. See "Add an op" in the README.
+"""
+
+from ..engine import Op, register, registry, unregister
+from .elementwise import (
+    abs,
+    add,
+    clamp,
+    clip,
+    div,
+    exp,
+    log,
+    maximum,
+    minimum,
+    mul,
+    neg,
+    pow,
+    relu,
+    sigmoid,
+    sqrt,
+    sub,
+    tanh,
+    to,
+    where,
+)
+from .indexing import getitem, index_put
+from .linalg import matmul
+from .reduction import logsumexp, max, mean, min, sum
+from .shape import (
+    broadcast_to,
+    cat,
+    concatenate,
+    permute,
+    reshape,
+    split,
+    stack,
+    transpose,
+    unbind,
+)
+
+__all__ = [
+    "Op",
+    "register",
+    "registry",
+    "unregister",
+    "abs",
+    "add",
+    "broadcast_to",
+    "cat",
+    "clamp",
+    "clip",
+    "concatenate",
+    "div",
+    "exp",
+    "getitem",
+    "index_put",
+    "log",
+    "logsumexp",
+    "matmul",
+    "max",
+    "maximum",
+    "mean",
+    "min",
+    "minimum",
+    "mul",
+    "neg",
+    "permute",
+    "pow",
+    "relu",
+    "reshape",
+    "sigmoid",
+    "split",
+    "sqrt",
+    "stack",
+    "sub",
+    "sum",
+    "tanh",
+    "to",
+    "transpose",
+    "unbind",
+    "where",
+]

@@ -1,0 +1,42 @@
+"""Linear algebra: matrix products with numpy's ``@`` semantics."""
+
+import numpy as np
+
+from ..engine import Op
+
+
+class Matmul(Op):
+    """z = x @ y, with numpy's rules: 1-D, 2-D and batched (broadcast) operands.
+
+    For matrices, with G = ∂L/∂z:   ∂L/∂x = G yᵀ,   ∂L/∂y = xᵀ G.
+
+    A 1-D x acts as a row (1, n) and a 1-D y as a column (n, 1); the rule
+    works on those matrix forms and the engine sums any broadcast batch axes.
+    """
+
+    def forward(self, x, y):
+        if x.ndim == 0 or y.ndim == 0:
+            raise ValueError(
+                f"matmul: operands must have at least one axis, got shapes {x.shape} and "
+                f"{y.shape}; use * to multiply by a scalar"
+            )
+        inner = y.shape[-2] if y.ndim > 1 else y.shape[0]
+        if x.shape[-1] != inner:
+            raise ValueError(
+                f"matmul: shapes {x.shape} and {y.shape} are not aligned ({x.shape[-1]} != {inner})"
+            )
+        return np.matmul(x, y)
+
+    def backward(self, grad, z, x, y):
+        xm = x if x.ndim > 1 else x.reshape(1, -1)
+        ym = y if y.ndim > 1 else y.reshape(-1, 1)
+        batch = np.broadcast_shapes(xm.shape[:-2], ym.shape[:-2])
+        g = grad.reshape((*batch, xm.shape[-2], ym.shape[-1]))
+        dx = g @ ym.mT if x.requires_grad else None
+        dy = xm.mT @ g if y.requires_grad else None
+        if dy is not None and y.ndim == 1:
+            dy = dy.squeeze(-1)
+        return dx, dy
+
+
+matmul = Matmul()

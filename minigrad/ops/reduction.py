@@ -1,0 +1,124 @@
+"""Reductions: sum, mean, max, min and logsumexp over ``axis`` (None, an int or a tuple).
+
+Each follows numpy's ``axis``/``keepdims`` convention. Backward undoes the
+reduction: the gradient is reshaped so the reduced axes have length 1, then
+broadcast back over them (``_unreduce``).
+"""
+
+import math
+
+import numpy as np
+
+from ..engine import Op
+from ..tensor import Tensor
+from .elementwise import exp
+
+
+def _axis(axis):
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
+def _reduced_axes(ndim, axis):
+    """The set of axes a reduction over ``axis`` removes (axis already checked by numpy)."""
+    if axis is None:
+        return set(range(ndim))
+    return {a % ndim for a in (axis if isinstance(axis, tuple) else (axis,))}
+
+
+def _kept_shape(shape, axis):
+    """``shape`` with the reduced axes set to 1 (the keepdims shape)."""
+    axes = _reduced_axes(len(shape), axis)
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _count(shape, axis):
+    """How many elements each result of a reduction over ``axis`` combines."""
+    return math.prod(shape[a] for a in _reduced_axes(len(shape), axis))
+
+
+def _unreduce(t, shape, axis, keepdims):
+    """A reduced tensor ``t`` reshaped so that it broadcasts against the input ``shape``."""
+    return t if keepdims else t.reshape(_kept_shape(shape, axis))
+
+
+class Sum(Op):
+    """z = Σ x over ``axis``.    ∂z/∂x = 1 for every summed element."""
+
+    def forward(self, x, axis=None, keepdims=False):
+        return np.sum(x, axis=_axis(axis), keepdims=keepdims)
+
+    def backward(self, grad, z, x, axis=None, keepdims=False):
+        return _unreduce(grad, x.shape, _axis(axis), keepdims).broadcast_to(x.shape)
+
+
+class Mean(Op):
+    """z = (1/n) Σ x over ``axis`` (n elements).    ∂z/∂x = 1/n."""
+
+    def forward(self, x, axis=None, keepdims=False):
+        total = np.sum(x, axis=_axis(axis), keepdims=keepdims)  # also checks axis
+        count = _count(x.shape, _axis(axis))
+        if count == 0:
+            raise ValueError(f"mean: cannot average over an empty axis (input shape {x.shape})")
+        return total / count
+
+    def backward(self, grad, z, x, axis=None, keepdims=False):
+        axis = _axis(axis)
+        return _unreduce(grad, x.shape, axis, keepdims).broadcast_to(x.shape) / _count(
+            x.shape, axis
+        )
+
+
+class _Extremum(Op):
+    """Shared backward of max and min: the gradient goes to the elements equal to the result.
+
+    When several elements tie for the extremum, each gets an equal share
+    (1/count), so the shares still sum to 1.
+    """
+
+    def backward(self, grad, z, x, axis=None, keepdims=False):
+        axis = _axis(axis)
+        hits = x.data == _unreduce(z, x.shape, axis, keepdims).data
+        share = hits / np.sum(hits, axis=axis, keepdims=True)
+        return _unreduce(grad, x.shape, axis, keepdims) * Tensor._wrap(share.astype(x.dtype))
+
+
+class Max(_Extremum):
+    """z = max x over ``axis``.    ∂z/∂x = 1 at the maximum (1/k each when k elements tie), else 0."""
+
+    def forward(self, x, axis=None, keepdims=False):
+        return np.max(x, axis=_axis(axis), keepdims=keepdims)
+
+
+class Min(_Extremum):
+    """z = min x over ``axis``.    ∂z/∂x = 1 at the minimum (1/k each when k elements tie), else 0."""
+
+    def forward(self, x, axis=None, keepdims=False):
+        return np.min(x, axis=_axis(axis), keepdims=keepdims)
+
+
+class Logsumexp(Op):
+    """z = ln Σ eˣ over ``axis``, computed as m + ln Σ e^(x−m) with m = max x (no overflow).
+
+    ∂z/∂x = e^(x−z) = softmax(x) along ``axis``.
+    """
+
+    def forward(self, x, axis=None, keepdims=False):
+        axis = _axis(axis)
+        m = np.max(x, axis=axis, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0)  # rows of -inf (or inf) stay what they are
+        with np.errstate(divide="ignore"):
+            z = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+        return z if keepdims else np.reshape(z, np.sum(z, axis=axis).shape)
+
+    def backward(self, grad, z, x, axis=None, keepdims=False):
+        axis = _axis(axis)
+        return _unreduce(grad, x.shape, axis, keepdims) * exp(
+            x - _unreduce(z, x.shape, axis, keepdims)
+        )
+
+
+sum = Sum()  # noqa: A001 - the op is called sum, as torch.sum
+mean = Mean()
+max = Max()  # noqa: A001
+min = Min()  # noqa: A001
+logsumexp = Logsumexp()

@@ -1,0 +1,149 @@
+"""Shape ops: reshape, permute/transpose, broadcast_to, stack, concatenate, split, unbind.
+
+None of them computes anything: backward moves the gradient back to where
+each element came from. ``split`` and ``unbind`` are slices (``getitem``), so
+they are ordinary functions rather than ops of their own.
+"""
+
+import numpy as np
+
+from ..engine import Op
+from .indexing import getitem
+
+
+def _check_shape(shape, name):
+    if not all(isinstance(n, (int, np.integer)) for n in shape):
+        raise TypeError(f"{name}: a shape must be a tuple of ints, got {shape}")
+    return tuple(int(n) for n in shape)
+
+
+class Reshape(Op):
+    """z = x laid out with a new ``shape`` (one axis may be −1).    ∂L/∂x = (∂L/∂z) reshaped back."""
+
+    view = True
+
+    def forward(self, x, shape=None):
+        return np.reshape(x, _check_shape(shape, "reshape"))
+
+    def backward(self, grad, z, x, shape=None):
+        return grad.reshape(x.shape)
+
+
+class Permute(Op):
+    """z = x with its axes reordered: z.shape[i] = x.shape[axes[i]].
+
+    ∂L/∂x = (∂L/∂z) permuted by the inverse permutation, argsort(axes).
+    """
+
+    view = True
+
+    def forward(self, x, axes=None):
+        return np.transpose(x, _check_shape(axes, "permute"))
+
+    def backward(self, grad, z, x, axes=None):
+        inverse = np.argsort([a % x.ndim for a in axes])
+        return grad.permute(tuple(int(a) for a in inverse))
+
+
+class BroadcastTo(Op):
+    """z = x repeated along new or length-1 axes to ``shape`` (numpy's broadcasting).
+
+    ∂L/∂x = ∂L/∂z summed over the repeated axes, which the engine does for
+    every op; so this rule just passes the gradient on.
+    """
+
+    name = "broadcast_to"
+    view = True
+
+    def forward(self, x, shape=None):
+        return np.broadcast_to(x, _check_shape(shape, "broadcast_to"))
+
+    def backward(self, grad, z, x, shape=None):
+        return grad
+
+
+class Stack(Op):
+    """z = the inputs stacked along a new axis: z[..., i, ...] = xs[i].    ∂L/∂xs[i] = (∂L/∂z)[..., i, ...]."""
+
+    def forward(self, *xs, axis=0):
+        return np.stack(xs, axis=axis)
+
+    def backward(self, grad, z, *xs, axis=0):
+        return unbind(grad, axis)
+
+    def __call__(self, tensors, axis=0):
+        return self.apply(_sequence(tensors, "stack"), {"axis": axis})
+
+
+class Concatenate(Op):
+    """z = the inputs joined along an existing axis.    ∂L/∂xs[i] = the slice of ∂L/∂z that xs[i] became."""
+
+    def forward(self, *xs, axis=0):
+        return np.concatenate(xs, axis=axis)
+
+    def backward(self, grad, z, *xs, axis=0):
+        return split(grad, [x.shape[axis] for x in xs], axis)
+
+    def __call__(self, tensors, axis=0):
+        return self.apply(_sequence(tensors, "concatenate"), {"axis": axis})
+
+
+def _sequence(tensors, name):
+    if not isinstance(tensors, (list, tuple)) or not tensors:
+        raise ValueError(f"{name}: expected a non-empty list or tuple of tensors, got {tensors!r}")
+    return tuple(tensors)
+
+
+def transpose(x, dim0=-2, dim1=-1):
+    """Swap axes ``dim0`` and ``dim1`` (a ``permute``)."""
+    axes = list(range(x.ndim))
+    try:
+        axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
+    except IndexError:
+        raise ValueError(
+            f"transpose: axes ({dim0}, {dim1}) are out of range for a tensor with {x.ndim} axes"
+        ) from None
+    return permute(x, tuple(axes))
+
+
+def split(x, split_size_or_sections, axis=0):
+    """Cut ``x`` along ``axis`` into pieces, as ``torch.split``.
+
+    An int gives pieces of that length (the last may be shorter); a list gives
+    the length of each piece, which must add up to the axis length.
+    """
+    length = x.shape[axis]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        if split_size_or_sections <= 0:
+            raise ValueError(
+                f"split: the piece length must be positive, got {split_size_or_sections}"
+            )
+        sizes = [
+            min(split_size_or_sections, length - s)
+            for s in range(0, length, split_size_or_sections)
+        ]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != length or any(s < 0 for s in sizes):
+            raise ValueError(
+                f"split: sizes {sizes} do not add up to the length {length} of axis {axis}"
+            )
+    lead = (slice(None),) * (axis % x.ndim)
+    bounds = np.cumsum([0, *sizes])
+    return tuple(
+        getitem(x, (*lead, slice(int(a), int(b)))) for a, b in zip(bounds[:-1], bounds[1:])
+    )
+
+
+def unbind(x, axis=0):
+    """The slices of ``x`` along ``axis``, each without that axis, as ``torch.unbind``."""
+    lead = (slice(None),) * (axis % x.ndim)
+    return tuple(getitem(x, (*lead, i)) for i in range(x.shape[axis]))
+
+
+reshape = Reshape()
+permute = Permute()
+broadcast_to = BroadcastTo()
+stack = Stack()
+concatenate = Concatenate()
+cat = concatenate

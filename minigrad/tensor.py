@@ -1,0 +1,551 @@
+"""The Tensor: a numpy array plus what reverse-mode autodiff needs.
+
+A Tensor holds
+
+* ``data``: the numpy ndarray with the values;
+* ``requires_grad``: whether gradients should flow to it;
+* ``grad_fn``: the graph ``Node`` that produced it (None for leaves);
+* ``grad``: after ``backward()``, the gradient of the output with respect to it.
+
+Every math method below is one line that calls an op from ``minigrad.ops``,
+where the op's forward and backward are defined side by side. ``backward()``
+hands the work to ``minigrad.engine``.
+"""
+
+import numpy as np
+
+from . import grad_mode
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+DEFAULT_DTYPE = np.dtype(np.float64)
+
+
+def _check_can_require_grad(dtype, where):
+    if dtype not in FLOAT_DTYPES:
+        raise TypeError(
+            f"{where}: only float32 and float64 tensors can require gradients, got dtype {dtype}"
+        )
+
+
+def _to_array(data, dtype, where):
+    """Copy ``data`` into a fresh ndarray; floats default to float64, ints to int64."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        dtype = np.dtype(dtype)
+    try:
+        array = np.array(data, dtype=dtype)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"{where}: cannot make a tensor from {type(data).__name__}: {error}"
+        ) from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{where}: unsupported dtype {array.dtype}; expected bool, integer or floating data"
+        )
+    return array
+
+
+class Tensor:
+    """A numpy-backed array that records the ops applied to it.
+
+    ``Tensor(data, requires_grad=False, dtype=None)`` copies ``data``. Python
+    floats become float64 (the default dtype), Python ints int64, and numpy
+    arrays keep their dtype unless ``dtype`` is given.
+    """
+
+    __slots__ = ("data", "_grad", "_requires_grad", "grad_fn", "_version", "__weakref__")
+
+    # numpy must not treat a Tensor as an array: `ndarray * tensor` then falls
+    # through to Tensor.__rmul__ and keeps the graph instead of silently dropping it.
+    __array_ufunc__ = None
+
+    def __init__(self, data, requires_grad=False, dtype=None):
+        self.data = _to_array(data, dtype, "tensor")
+        self._grad = None
+        self._requires_grad = False
+        self.grad_fn = None
+        self._version = [0]
+        if requires_grad:
+            self.requires_grad = True
+
+    @classmethod
+    def _wrap(cls, array):
+        """A Tensor around ``array`` without copying or checking (the ops' fast path)."""
+        t = object.__new__(cls)
+        t.data = array
+        t._grad = None
+        t._requires_grad = False
+        t.grad_fn = None
+        t._version = [0]
+        return t
+
+    # ---- autograd attributes ---------------------------------------------------------------
+
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        if flag:
+            _check_can_require_grad(self.data.dtype, "requires_grad")
+        elif self.grad_fn is not None:
+            raise RuntimeError(
+                "requires_grad: cannot turn off gradients of a non-leaf tensor; use .detach()"
+            )
+        self._requires_grad = bool(flag)
+
+    def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` in place and return self."""
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def grad(self):
+        """The accumulated gradient (a Tensor), or None before any backward()."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"grad: expected a Tensor or None, got {type(value).__name__}")
+            if value.shape != self.shape:
+                raise ValueError(
+                    f"grad: shape {value.shape} does not match the tensor's shape {self.shape}"
+                )
+        self._grad = value
+
+    @property
+    def is_leaf(self):
+        """True for tensors not produced by a recorded op (inputs and parameters)."""
+        return self.grad_fn is None
+
+    def retain_grad(self):
+        """Keep ``.grad`` on this non-leaf tensor after backward(), as leaves do."""
+        if not self._requires_grad:
+            raise RuntimeError("retain_grad: the tensor does not require grad")
+        if self.grad_fn is not None:
+            self.grad_fn.retain(self)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False):
+        """Backpropagate from this tensor, adding d(self)/d(leaf) into every leaf's ``.grad``.
+
+        ``gradient`` is the cotangent dL/d(self); it may be omitted only for a
+        scalar. Gradients **accumulate**: a second backward() adds to ``.grad``,
+        as in PyTorch, so call ``zero_grad()`` between steps. minigrad keeps the
+        graph until the tensors are dropped, so ``retain_graph`` is accepted for
+        PyTorch compatibility and has no effect. With ``create_graph=True`` the
+        backward pass is itself recorded, so gradients can be differentiated again.
+        """
+        from .engine import backward
+
+        backward([self], None if gradient is None else [gradient], create_graph=create_graph)
+
+    def detach(self):
+        """A tensor sharing this data (and its version counter) but cut from the graph."""
+        t = Tensor._wrap(self.data)
+        t._version = self._version
+        return t
+
+    # ---- in-place updates ------------------------------------------------------------------
+
+    def _check_inplace(self, name):
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                f"{name}: in-place change of a tensor produced by '{self.grad_fn.name}' would "
+                "corrupt the values its backward needs; use the out-of-place form"
+            )
+        if self._requires_grad and grad_mode.switches.grad_enabled:
+            raise RuntimeError(
+                f"{name}: a leaf tensor that requires grad cannot be changed in place while "
+                "the graph is recorded; do it inside minigrad.no_grad()"
+            )
+
+    def _inplace(self, name, update):
+        """Run ``update(self.data)``, which writes into the array, and bump the version."""
+        self._check_inplace(name)
+        try:
+            update(self.data)
+        except (TypeError, ValueError) as error:  # numpy's casting or broadcasting complaint
+            raise type(error)(f"{name}: {error} (tensor has shape {self.shape})") from None
+        self._version[0] += 1
+        return self
+
+    def add_(self, other, alpha=1):
+        """self += alpha * other, in place."""
+        other = _scaled(other, alpha)
+        return self._inplace("add_", lambda a: np.add(a, other, out=a))
+
+    def sub_(self, other, alpha=1):
+        """self -= alpha * other, in place."""
+        other = _scaled(other, alpha)
+        return self._inplace("sub_", lambda a: np.subtract(a, other, out=a))
+
+    def mul_(self, other):
+        """self *= other, in place."""
+        other = _scaled(other, 1)
+        return self._inplace("mul_", lambda a: np.multiply(a, other, out=a))
+
+    def div_(self, other):
+        """self /= other, in place."""
+        other = _scaled(other, 1)
+        return self._inplace("div_", lambda a: np.true_divide(a, other, out=a))
+
+    def copy_(self, src):
+        """Overwrite the values with ``src`` (broadcast to this shape), in place."""
+        src = _scaled(src, 1)
+        return self._inplace("copy_", lambda a: np.copyto(a, src, casting="same_kind"))
+
+    def fill_(self, value):
+        """Set every element to ``value``, in place."""
+        return self.copy_(value)
+
+    def zero_(self):
+        """Set every element to zero, in place."""
+        return self.copy_(0)
+
+    def clamp_(self, min=None, max=None):  # noqa: A002 - PyTorch's argument names
+        """Clip the values to [min, max], in place."""
+        return self._inplace("clamp_", lambda a: np.clip(a, min, max, out=a))
+
+    def __setitem__(self, index, value):
+        value = _scaled(value, 1)
+        index = _index(index)
+        self._inplace("__setitem__", lambda a: a.__setitem__(index, value))
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+
+    # ---- plain attributes ------------------------------------------------------------------
+
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    def dim(self):
+        return self.data.ndim
+
+    def size(self, dim=None):
+        """The shape, or the length of axis ``dim`` (PyTorch's ``size``)."""
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def numel(self):
+        return self.data.size
+
+    def numpy(self):
+        """The underlying ndarray (shared, not copied), as ``torch.Tensor.numpy``."""
+        if self._requires_grad:
+            raise RuntimeError(
+                "numpy: cannot convert a tensor that requires grad; use .detach().numpy()"
+            )
+        return self.data
+
+    def item(self):
+        """The single value as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"item: only one-element tensors can be converted to a Python number, "
+                f"got shape {self.shape}"
+            )
+        return self.data.item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor with {self.data.size} elements is ambiguous"
+            )
+        return bool(self.data)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError(f"only one-element integer tensors can be used as an index, got {self}")
+        return int(self.data.item())
+
+    __hash__ = object.__hash__
+
+    def __repr__(self):
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        extras = []
+        if self.data.dtype not in (DEFAULT_DTYPE, np.dtype(np.int64), np.dtype(bool)):
+            extras.append(f"dtype={self.data.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name}>")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body, *extras]) + ")"
+
+    # ---- comparisons: bool tensors, never differentiable -----------------------------------
+
+    def _compare(self, other, ufunc):
+        other = other.data if isinstance(other, Tensor) else other
+        return Tensor._wrap(np.asarray(ufunc(self.data, other)))
+
+    def __eq__(self, other):
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other):
+        return self._compare(other, np.not_equal)
+
+    def __lt__(self, other):
+        return self._compare(other, np.less)
+
+    def __le__(self, other):
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other):
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other):
+        return self._compare(other, np.greater_equal)
+
+    # ---- dtype -----------------------------------------------------------------------------
+
+    def to(self, dtype):
+        """This tensor cast to ``dtype`` (differentiable between float dtypes)."""
+        return ops.to(self, dtype)
+
+    def double(self):
+        return ops.to(self, np.float64)
+
+    def float(self):
+        return ops.to(self, np.float32)
+
+    # ---- arithmetic: each line is one op from minigrad.ops ---------------------------------
+
+    def __add__(self, other):
+        return ops.add(self, other)
+
+    def __radd__(self, other):
+        return ops.add(other, self)
+
+    def __sub__(self, other):
+        return ops.sub(self, other)
+
+    def __rsub__(self, other):
+        return ops.sub(other, self)
+
+    def __mul__(self, other):
+        return ops.mul(self, other)
+
+    def __rmul__(self, other):
+        return ops.mul(other, self)
+
+    def __truediv__(self, other):
+        return ops.div(self, other)
+
+    def __rtruediv__(self, other):
+        return ops.div(other, self)
+
+    def __pow__(self, other):
+        return ops.pow(self, other)
+
+    def __rpow__(self, other):
+        return ops.pow(other, self)
+
+    def __matmul__(self, other):
+        return ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return ops.matmul(other, self)
+
+    def __neg__(self):
+        return ops.neg(self)
+
+    def __abs__(self):
+        return ops.abs(self)
+
+    def __getitem__(self, index):
+        return ops.getitem(self, _index(index))
+
+    def neg(self):
+        return ops.neg(self)
+
+    def exp(self):
+        return ops.exp(self)
+
+    def log(self):
+        return ops.log(self)
+
+    def sqrt(self):
+        return ops.sqrt(self)
+
+    def abs(self):
+        return ops.abs(self)
+
+    def sigmoid(self):
+        return ops.sigmoid(self)
+
+    def tanh(self):
+        return ops.tanh(self)
+
+    def relu(self):
+        return ops.relu(self)
+
+    def maximum(self, other):
+        return ops.maximum(self, other)
+
+    def minimum(self, other):
+        return ops.minimum(self, other)
+
+    def clip(self, min=None, max=None):  # noqa: A002 - PyTorch's argument names
+        return ops.clip(self, min, max)
+
+    clamp = clip
+
+    def matmul(self, other):
+        return ops.matmul(self, other)
+
+    # ---- reductions ------------------------------------------------------------------------
+
+    def sum(self, axis=None, keepdims=False):
+        return ops.sum(self, axis, keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return ops.mean(self, axis, keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        return ops.max(self, axis, keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return ops.min(self, axis, keepdims)
+
+    def logsumexp(self, axis=None, keepdims=False):
+        return ops.logsumexp(self, axis, keepdims)
+
+    # ---- shape -----------------------------------------------------------------------------
+
+    def reshape(self, *shape):
+        return ops.reshape(self, _shape_arg(shape))
+
+    view = reshape
+
+    def permute(self, *axes):
+        return ops.permute(self, _shape_arg(axes))
+
+    def transpose(self, dim0=-2, dim1=-1):
+        """Swap two axes (the last two by default)."""
+        return ops.transpose(self, dim0, dim1)
+
+    @property
+    def T(self):
+        """All axes reversed, as numpy's ``.T``."""
+        return ops.permute(self, tuple(range(self.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self):
+        """The last two axes swapped (a batch of matrices transposed)."""
+        return ops.transpose(self, -2, -1)
+
+    def expand(self, *shape):
+        """Broadcast to ``shape``; -1 keeps an axis as it is (PyTorch's ``expand``)."""
+        shape = _shape_arg(shape)
+        lead = len(shape) - self.ndim
+        shape = tuple(
+            self.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(shape)
+        )
+        return ops.broadcast_to(self, shape)
+
+    def broadcast_to(self, shape):
+        return ops.broadcast_to(self, tuple(shape))
+
+    def flatten(self):
+        return ops.reshape(self, (-1,))
+
+    def squeeze(self, axis=None):
+        """Drop axes of length 1; with ``axis``, only that one (kept if its length is not 1)."""
+        if axis is None:
+            shape = tuple(n for n in self.shape if n != 1)
+        else:
+            axis = _normalize_axis(axis, self.ndim, "squeeze")
+            shape = (
+                self.shape if self.shape[axis] != 1 else self.shape[:axis] + self.shape[axis + 1 :]
+            )
+        return ops.reshape(self, shape)
+
+    def unsqueeze(self, axis):
+        """Insert an axis of length 1 at position ``axis``."""
+        axis = _normalize_axis(axis, self.ndim + 1, "unsqueeze")
+        return ops.reshape(self, self.shape[:axis] + (1,) + self.shape[axis:])
+
+    def split(self, split_size_or_sections, axis=0):
+        return ops.split(self, split_size_or_sections, axis)
+
+    def unbind(self, axis=0):
+        return ops.unbind(self, axis)
+
+
+def _shape_arg(args):
+    """Accept ``f(2, 3)`` and ``f((2, 3))`` alike, as PyTorch does."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return tuple(args[0])
+    return tuple(args)
+
+
+def _normalize_axis(axis, ndim, where):
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{where}: axis {axis} is out of range for {ndim} axes")
+    return axis % ndim
+
+
+def _scaled(value, alpha):
+    """The raw value of an in-place operand (times ``alpha``), for numpy."""
+    value = value.data if isinstance(value, Tensor) else value
+    return value if alpha == 1 else np.asarray(value) * alpha
+
+
+def _index(index):
+    """Turn tensors inside an index into their integer or bool arrays."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+def tensor(data, requires_grad=False, dtype=None):
+    """Make a Tensor from a list, number, numpy array or Tensor, copying the data."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+def from_numpy(array):
+    """A Tensor sharing memory with ``array`` (no copy), as ``torch.from_numpy``."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy ndarray, got {type(array).__name__}")
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"from_numpy: unsupported dtype {array.dtype}")
+    return Tensor._wrap(array)
+
+
+# The ops build on Tensor, so they are imported after it is defined.
+from . import ops  # noqa: E402
