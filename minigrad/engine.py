@@ -399,7 +399,8 @@ class _BackwardPass:
             self.accumulate_grad(t, g)
 
     def accumulate_grad(self, t, g):
-        """leaf.grad += g. The first gradient is copied, so ``.grad`` never aliases another array."""
+        """leaf.grad += g. The first gradient is copied, so ``.grad`` never aliases an array
+        that something else holds."""
         owned = t._grad is not None and not t._grad._requires_grad
         if t._grad is None and not self.create_graph and isinstance(g, Tensor):
             g = Tensor._wrap(g.data.copy())

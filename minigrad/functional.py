@@ -1,4 +1,6 @@
-"""Functions built from ops: softmax, losses, one-hot and embedding (``import minigrad.functional as F``).
+"""Functions built from ops: softmax, losses, one-hot and embedding.
+
+Import it as ``import minigrad.functional as F``.
 
 Nothing here defines a gradient: each function is a composition of
 registered ops, so its backward comes from theirs.
@@ -72,7 +74,10 @@ def cross_entropy(logits, targets, reduction="mean"):
 
 
 def mse_loss(input, target, reduction="mean"):  # noqa: A002 - PyTorch's argument name
-    """Mean squared error: loss = (input − target)², reduced.    d loss/d input = 2(input − target)/n."""
+    """Mean squared error: loss = (input − target)², then reduced.
+
+    d loss/d input = 2(input − target)/n for the mean over n elements.
+    """
     target_shape = np.shape(target.data if isinstance(target, Tensor) else target)
     if input.shape != target_shape:
         raise ValueError(
@@ -83,7 +88,7 @@ def mse_loss(input, target, reduction="mean"):  # noqa: A002 - PyTorch's argumen
 
 
 def one_hot(indices, num_classes=-1):
-    """An int64 tensor with a 1 at each index along a new last axis, as ``torch.nn.functional.one_hot``.
+    """An int64 tensor with a 1 at each index along a new last axis (``F.one_hot`` in PyTorch).
 
     ``num_classes=-1`` uses max(indices) + 1.
     """

@@ -83,14 +83,14 @@ class _Extremum(Op):
 
 
 class Max(_Extremum):
-    """z = max x over ``axis``.    ∂z/∂x = 1 at the maximum (1/k each when k elements tie), else 0."""
+    """z = max x over ``axis``.    ∂z/∂x = 1 at the maximum, else 0 (1/k each for a k-way tie)."""
 
     def forward(self, x, axis=None, keepdims=False):
         return np.max(x, axis=_axis(axis), keepdims=keepdims)
 
 
 class Min(_Extremum):
-    """z = min x over ``axis``.    ∂z/∂x = 1 at the minimum (1/k each when k elements tie), else 0."""
+    """z = min x over ``axis``.    ∂z/∂x = 1 at the minimum, else 0 (1/k each for a k-way tie)."""
 
     def forward(self, x, axis=None, keepdims=False):
         return np.min(x, axis=_axis(axis), keepdims=keepdims)

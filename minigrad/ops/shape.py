@@ -18,7 +18,7 @@ def _check_shape(shape, name):
 
 
 class Reshape(Op):
-    """z = x laid out with a new ``shape`` (one axis may be −1).    ∂L/∂x = (∂L/∂z) reshaped back."""
+    """z = x laid out with a new ``shape`` (one axis may be −1).    ∂L/∂x = ∂L/∂z reshaped back."""
 
     view = True
 
@@ -63,7 +63,10 @@ class BroadcastTo(Op):
 
 
 class Stack(Op):
-    """z = the inputs stacked along a new axis: z[..., i, ...] = xs[i].    ∂L/∂xs[i] = (∂L/∂z)[..., i, ...]."""
+    """z = the inputs stacked along a new axis: z[..., i, ...] = xs[i].
+
+    ∂L/∂xs[i] = (∂L/∂z)[..., i, ...].
+    """
 
     def forward(self, *xs, axis=0):
         return np.stack(xs, axis=axis)
@@ -76,7 +79,10 @@ class Stack(Op):
 
 
 class Concatenate(Op):
-    """z = the inputs joined along an existing axis.    ∂L/∂xs[i] = the slice of ∂L/∂z that xs[i] became."""
+    """z = the inputs joined along an existing axis.
+
+    ∂L/∂xs[i] = the slice of ∂L/∂z that xs[i] became.
+    """
 
     def forward(self, *xs, axis=0):
         return np.concatenate(xs, axis=axis)
