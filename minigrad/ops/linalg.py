@@ -5,6 +5,11 @@ import numpy as np
 from ..engine import Op
 
 
+def _fold_batch(x):
+    """(..., n) as (rows, n): a stack of matrices that share one right operand is one matrix."""
+    return x.reshape(-1, x.shape[-1])
+
+
 class Matmul(Op):
     """z = x @ y, with numpy's rules: 1-D, 2-D and batched (broadcast) operands.
 
@@ -12,6 +17,9 @@ class Matmul(Op):
 
     A 1-D x acts as a row (1, n) and a 1-D y as a column (n, 1); the rule
     works on those matrix forms and the engine sums any broadcast batch axes.
+    When a batch of x shares one matrix y (``(T, B, n) @ (n, m)``, as in a
+    layer applied to every time step), the batch is folded into rows, so both
+    directions are a single matrix product instead of one per batch element.
     """
 
     def forward(self, x, y):
@@ -25,6 +33,8 @@ class Matmul(Op):
             raise ValueError(
                 f"matmul: shapes {x.shape} and {y.shape} are not aligned ({x.shape[-1]} != {inner})"
             )
+        if x.ndim > 2 and y.ndim == 2:
+            return (_fold_batch(x) @ y).reshape(*x.shape[:-1], y.shape[-1])
         return np.matmul(x, y)
 
     def backward(self, grad, z, x, y):
@@ -33,9 +43,14 @@ class Matmul(Op):
         batch = np.broadcast_shapes(xm.shape[:-2], ym.shape[:-2])
         g = grad.reshape((*batch, xm.shape[-2], ym.shape[-1]))
         dx = g @ ym.mT if x.requires_grad else None
-        dy = xm.mT @ g if y.requires_grad else None
-        if dy is not None and y.ndim == 1:
-            dy = dy.squeeze(-1)
+        dy = None
+        if y.requires_grad:
+            if xm.ndim > 2 and ym.ndim == 2:
+                dy = _fold_batch(xm).mT @ _fold_batch(g)
+            else:
+                dy = xm.mT @ g
+            if y.ndim == 1:
+                dy = dy.squeeze(-1)
         return dx, dy
 
 
