@@ -28,6 +28,10 @@ def _outputs(fn, inputs):
     return ys
 
 
+def _copied_values(fn, inputs):
+    return [np.array(y.data, dtype=np.float64) for y in _outputs(fn, inputs)]
+
+
 def _numeric_jacobian(fn, inputs, k, eps):
     """∂ outputs / ∂ inputs[k] by central differences: one block per output."""
     x = inputs[k].data
@@ -36,12 +40,12 @@ def _numeric_jacobian(fn, inputs, k, eps):
         for j in np.ndindex(x.shape):
             original = x[j]
             x[j] = original + eps
-            plus = _outputs(fn, inputs)
+            plus = _copied_values(fn, inputs)  # copied: an output may be a view of x
             x[j] = original - eps
-            minus = _outputs(fn, inputs)
+            minus = _copied_values(fn, inputs)
             x[j] = original
             for block, p, m in zip(blocks, plus, minus):
-                block[(..., *j)] = (p.data.astype(np.float64) - m.data) / (2 * eps)
+                block[(..., *j)] = (p - m) / (2 * eps)
     return blocks
 
 

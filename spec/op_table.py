@@ -1,0 +1,280 @@
+"""The op table: one row per registered op, stating its math as a SymPy reference.
+
+Each row gives
+
+* ``reference``: the op written with SymPy on object arrays of symbols. It is
+  the definition the engine is checked against, value and exact derivatives.
+* ``inputs``: where each input is drawn from (the op's domain, away from kinks).
+* ``cases``: the input shapes and parameters to try, including the
+  broadcasting shapes scalar, (n,), (m, n) with (n,), and (m, 1) with (1, n).
+
+``spec/test_op_table.py`` runs every check of ``spec/harness.py`` on every row
+and case, and fails if a registered op has no row here.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy as sp
+
+from .symbolic import elementwise, reduce_along
+
+# ---- where inputs come from ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Uniform:
+    """Floats uniform on [lo, hi], staying ``margin`` away from each point in ``avoid``."""
+
+    lo: float = -3.0
+    hi: float = 3.0
+    avoid: tuple = ()
+    margin: float = 0.1
+    differentiable = True
+
+    def sample(self, rng, shape):
+        x = rng.uniform(self.lo, self.hi, size=shape)
+        for _ in range(1000):
+            near = np.zeros(np.shape(x), dtype=bool)
+            for point in self.avoid:
+                near |= np.abs(x - point) < self.margin
+            if not near.any():
+                return x
+            x = np.where(near, rng.uniform(self.lo, self.hi, size=shape), x)
+        raise RuntimeError("Uniform.sample: could not stay away from the points to avoid")
+
+
+@dataclass(frozen=True)
+class Mask:
+    """Random booleans (a condition input: not differentiable)."""
+
+    differentiable = False
+
+    def sample(self, rng, shape):
+        return rng.random(shape) < 0.5
+
+
+ANY = Uniform()
+NONZERO = Uniform(avoid=(0.0,), margin=0.3)
+POSITIVE = Uniform(0.1, 5.0)
+
+
+@dataclass
+class Case:
+    shapes: tuple  # one shape per tensor input
+    params: dict = field(default_factory=dict)
+
+
+@dataclass
+class Row:
+    op: str
+    reference: object  # (*object arrays, **params) -> object array
+    cases: list
+    inputs: tuple = (ANY,)  # one sampler per input; the last one repeats
+    elementwise: bool = False
+    not_applicable: dict = field(default_factory=dict)  # check name -> why it cannot apply
+
+    def sampler(self, k):
+        return self.inputs[min(k, len(self.inputs) - 1)]
+
+
+UNARY = [Case(((),)), Case(((4,),)), Case(((3, 4),))]
+BINARY = [
+    Case(((), ())),
+    Case(((4,), (4,))),
+    Case(((3, 4), (4,))),
+    Case(((3, 1), (1, 4))),
+    Case(((), (3, 4))),
+]
+
+
+def _reductions():
+    cases = [Case(((4,),), {"axis": None, "keepdims": False})]
+    for axis in (None, 0, 1, -1, (0, 1)):
+        for keepdims in (False, True):
+            cases.append(Case(((3, 4),), {"axis": axis, "keepdims": keepdims}))
+    cases.append(Case(((2, 3, 2),), {"axis": (0, 2), "keepdims": False}))
+    return cases
+
+
+def _sum(X, axis=None, keepdims=False):
+    return reduce_along(X, axis, keepdims, sp.Add.fromiter)
+
+
+def _mean(X, axis=None, keepdims=False):
+    return reduce_along(X, axis, keepdims, lambda xs: sp.Add.fromiter(xs) / len(xs))
+
+
+def _logsumexp(X, axis=None, keepdims=False):
+    return reduce_along(X, axis, keepdims, lambda xs: sp.log(sp.Add.fromiter(map(sp.exp, xs))))
+
+
+def _index_put(X, V, index=None, accumulate=False):
+    out = X.copy()
+    if accumulate:
+        np.add.at(out, index, V)
+    else:
+        out[index] = V
+    return out
+
+
+def _max(X, axis=None, keepdims=False):
+    return reduce_along(X, axis, keepdims, lambda xs: sp.Max(*xs))
+
+
+def _min(X, axis=None, keepdims=False):
+    return reduce_along(X, axis, keepdims, lambda xs: sp.Min(*xs))
+
+
+def _clip(X, min=None, max=None):  # noqa: A002 - the op's parameter names
+    lo = -sp.oo if min is None else min
+    hi = sp.oo if max is None else max
+    return elementwise(lambda x: sp.Min(sp.Max(x, lo), hi))(X)
+
+
+def sigmoid(x):
+    """σ(x) = 1 / (1 + e^(−x)), the definition every sigmoid claim starts from."""
+    return 1 / (1 + sp.exp(-x))
+
+
+ROWS = [
+    # elementwise arithmetic
+    Row("add", lambda X, Y: X + Y, BINARY, elementwise=True),
+    Row("sub", lambda X, Y: X - Y, BINARY, elementwise=True),
+    Row("mul", lambda X, Y: X * Y, BINARY, elementwise=True),
+    Row("div", lambda X, Y: X / Y, BINARY, (ANY, NONZERO), elementwise=True),
+    Row("pow", elementwise(lambda x, y: x**y), BINARY, (Uniform(0.5, 2.0), ANY), elementwise=True),
+    Row("neg", lambda X: -X, UNARY, elementwise=True),
+    # elementwise functions
+    Row("exp", elementwise(sp.exp), UNARY, elementwise=True),
+    Row("log", elementwise(sp.log), UNARY, (POSITIVE,), elementwise=True),
+    Row("sqrt", elementwise(sp.sqrt), UNARY, (POSITIVE,), elementwise=True),
+    Row("abs", elementwise(sp.Abs), UNARY, (NONZERO,), elementwise=True),
+    Row("sigmoid", elementwise(sigmoid), UNARY, (Uniform(-6, 6),), elementwise=True),
+    Row("tanh", elementwise(sp.tanh), UNARY, elementwise=True),
+    Row("relu", elementwise(lambda x: sp.Max(x, 0)), UNARY, (NONZERO,), elementwise=True),
+    Row("maximum", elementwise(sp.Max), BINARY, elementwise=True),
+    Row("minimum", elementwise(sp.Min), BINARY, elementwise=True),
+    Row(
+        "where",
+        lambda C, X, Y: np.where(C, X, Y),
+        [Case(((4,), (4,), (4,))), Case(((3, 4), (3, 1), (4,))), Case(((3, 4), (), (3, 4)))],
+        (Mask(), ANY),
+        elementwise=True,
+    ),
+    Row(
+        "clip",
+        _clip,
+        [
+            Case(((4,),), {"min": -1.0, "max": 1.0}),
+            Case(((3, 4),), {"min": -1.0, "max": None}),
+            Case(((3, 4),), {"min": None, "max": 0.5}),
+        ],
+        (Uniform(-2, 2, avoid=(-1.0, 0.5, 1.0)),),
+        elementwise=True,
+    ),
+    Row(
+        "to",
+        lambda X, dtype=None: X,
+        [Case(((3, 4),), {"dtype": np.dtype(np.float32)})],
+        not_applicable={
+            "gradcheck": "the output is rounded to float32, so a difference quotient with "
+            "eps = 1e-6 measures the rounding, not the derivative (exactly 1)"
+        },
+    ),
+    # reductions
+    Row("sum", _sum, _reductions()),
+    Row("mean", _mean, _reductions()),
+    Row("max", _max, _reductions()),
+    Row("min", _min, _reductions()),
+    Row("logsumexp", _logsumexp, _reductions()),
+    # shape
+    Row(
+        "reshape",
+        lambda X, shape=None: np.reshape(X, shape),
+        [
+            Case(((2, 3),), {"shape": (3, 2)}),
+            Case(((2, 3),), {"shape": (-1,)}),
+            Case(((6,),), {"shape": (2, 1, 3)}),
+            Case(((),), {"shape": (1, 1)}),
+        ],
+    ),
+    Row(
+        "permute",
+        lambda X, axes=None: np.transpose(X, axes),
+        [
+            Case(((2, 3),), {"axes": (1, 0)}),
+            Case(((2, 3, 4),), {"axes": (2, 0, 1)}),
+            Case(((2, 3, 4),), {"axes": (-1, 1, 0)}),
+        ],
+    ),
+    Row(
+        "broadcast_to",
+        lambda X, shape=None: np.broadcast_to(X, shape),
+        [
+            Case(((),), {"shape": (2, 2)}),
+            Case(((3,),), {"shape": (2, 3)}),
+            Case(((2, 1),), {"shape": (2, 3)}),
+            Case(((2, 1),), {"shape": (4, 2, 3)}),
+        ],
+    ),
+    Row(
+        "stack",
+        lambda *Xs, axis=0: np.stack(Xs, axis=axis),
+        [
+            Case(((3,), (3,)), {"axis": 0}),
+            Case(((2, 3), (2, 3), (2, 3)), {"axis": 1}),
+            Case(((2, 3), (2, 3)), {"axis": -1}),
+        ],
+    ),
+    Row(
+        "concatenate",
+        lambda *Xs, axis=0: np.concatenate(Xs, axis=axis),
+        [
+            Case(((2, 3), (1, 3)), {"axis": 0}),
+            Case(((2, 1), (2, 2), (2, 3)), {"axis": 1}),
+            Case(((3,), (2,)), {"axis": -1}),
+        ],
+    ),
+    # indexing
+    Row(
+        "getitem",
+        lambda X, index=None: X[index],
+        [
+            Case(((4,),), {"index": 1}),
+            Case(((4, 3),), {"index": slice(1, 3)}),
+            Case(((4, 3),), {"index": (slice(None), 2)}),
+            Case(((4, 3),), {"index": (Ellipsis, None, slice(None, None, -1))}),
+            Case(((4, 3),), {"index": np.array([0, 2, 0, 0])}),  # repeats accumulate
+            Case(((4, 3),), {"index": (np.array([0, 1, 1]), np.array([2, 2, 2]))}),
+            Case(((4, 3),), {"index": np.array([True, False, True, True])}),
+        ],
+    ),
+    Row(
+        "index_put",
+        _index_put,
+        [
+            Case(((4, 3), (2, 3)), {"index": np.array([0, 0]), "accumulate": True}),
+            Case(((4, 3), (3,)), {"index": np.array([1, 3]), "accumulate": True}),
+            Case(((4, 3), (3,)), {"index": 2, "accumulate": False}),
+            Case(((4, 3), ()), {"index": (slice(None), 1), "accumulate": False}),
+        ],
+    ),
+    # linear algebra
+    Row(
+        "matmul",
+        lambda X, Y: np.matmul(X, Y),
+        [
+            Case(((3,), (3,))),
+            Case(((2, 3), (3,))),
+            Case(((3,), (3, 2))),
+            Case(((2, 3), (3, 4))),
+            Case(((2, 2, 3), (3, 4))),
+            Case(((2, 2, 3), (2, 3, 2))),
+            Case(((2, 1, 2, 3), (3, 3, 2))),
+            Case(((3,), (2, 3, 2))),
+        ],
+    ),
+]
+
+TABLE = {row.op: row for row in ROWS}
