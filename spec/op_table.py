@@ -73,6 +73,7 @@ class Row:
     inputs: tuple = (ANY,)  # one sampler per input; the last one repeats
     elementwise: bool = False
     not_applicable: dict = field(default_factory=dict)  # check name -> why it cannot apply
+    function: object = None  # for composite functions: called instead of the registered op
 
     def sampler(self, k):
         return self.inputs[min(k, len(self.inputs) - 1)]
