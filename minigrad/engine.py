@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from . import grad_mode
+from .errors import with_op_name
 from .tensor import Tensor
 
 _SWITCHES = grad_mode.switches
@@ -114,7 +115,7 @@ class Op:
         try:
             data = self.forward(*[t.data for t in tensors], **params)
         except (ValueError, TypeError, IndexError) as error:
-            raise _with_op_name(error, self.name) from error
+            raise with_op_name(error, self.name) from error
         if type(data) is not np.ndarray:
             data = np.asarray(data)
         out = Tensor._wrap(data)
@@ -132,13 +133,6 @@ class Op:
 
     def __repr__(self):
         return f"<op {self.name}>"
-
-
-def _with_op_name(error, name):
-    message = str(error)
-    if message.startswith(f"{name}:"):
-        return error
-    return type(error)(f"{name}: {message}")
 
 
 def _as_tensors(inputs, name):

@@ -15,6 +15,7 @@ hands the work to ``minigrad.engine``.
 import numpy as np
 
 from . import grad_mode
+from .errors import with_op_name
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 DEFAULT_DTYPE = np.dtype(np.float64)
@@ -169,7 +170,7 @@ class Tensor:
         try:
             update(self.data)
         except (TypeError, ValueError) as error:  # numpy's casting or broadcasting complaint
-            raise type(error)(f"{name}: {error} (tensor has shape {self.shape})") from None
+            raise with_op_name(error, name, f" (tensor has shape {self.shape})") from error
         self._version[0] += 1
         return self
 
