@@ -367,7 +367,7 @@ class _BackwardPass:
         if self.create_graph:  # so that gradients can flow into the op through its output too
             out._requires_grad = True
             out.grad_fn = node
-        grads = node.op.backward(grad, out, *node.inputs, **node.params)
+        grads = _run_rule(node, grad, out)
         if type(grads) is not tuple:
             grads = (grads,)
         if len(grads) != len(node.inputs):
@@ -424,6 +424,18 @@ class _BackwardPass:
         else:
             np.add(total.data, g.data, out=total.data)
         return total, True
+
+
+def _run_rule(node, grad, out):
+    """Call the node's backward rule. In anomaly mode the ops inside the rule are not checked
+    one by one: the gradients it returns are (in ``_fit``), so the error names this node."""
+    if not _SWITCHES.anomaly_enabled:
+        return node.op.backward(grad, out, *node.inputs, **node.params)
+    _SWITCHES.anomaly_enabled = False
+    try:
+        return node.op.backward(grad, out, *node.inputs, **node.params)
+    finally:
+        _SWITCHES.anomaly_enabled = True
 
 
 def _fit(g, t, node, i):

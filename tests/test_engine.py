@@ -426,7 +426,9 @@ def custom_op():
 
 def test_a_rule_returning_an_unbroadcastable_shape_is_named(custom_op):
     op = custom_op(lambda g: mg.ones(5))
-    with pytest.raises(RuntimeError, match=r"backward of 'test_custom_0' returned a gradient of shape \(5,\)"):
+    with pytest.raises(
+        RuntimeError, match=r"backward of 'test_custom_0' returned a gradient of shape \(5,\)"
+    ):
         op(leaf([1.0, 2.0])).sum().backward()
 
 

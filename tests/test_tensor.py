@@ -5,7 +5,6 @@ import pytest
 
 import minigrad as mg
 
-
 # ---- construction and dtypes ----------------------------------------------------------------
 
 
@@ -149,7 +148,7 @@ def test_requires_grad_cannot_be_turned_off_on_a_non_leaf():
     y = mg.tensor([1.0], requires_grad=True) * 2
     with pytest.raises(RuntimeError, match="non-leaf"):
         y.requires_grad = False
-    assert mg.tensor([1.0]).requires_grad_() .requires_grad
+    assert mg.tensor([1.0]).requires_grad_().requires_grad
 
 
 def test_grad_can_be_assigned_only_a_tensor_of_the_same_shape():

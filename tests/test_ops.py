@@ -1,0 +1,281 @@
+"""Op behaviour at the edges: documented derivative rules at kinks and ties, numerical
+stability, and a clear error for every misuse."""
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+import minigrad.functional as F
+
+
+def leaf(values, **kw):
+    return mg.tensor(values, requires_grad=True, **kw)
+
+
+def grad_of(fn, *values):
+    xs = [leaf(v) for v in values]
+    fn(*xs).sum().backward()
+    return [x.grad.tolist() for x in xs]
+
+
+# ---- derivative rules at kinks and ties -----------------------------------------------------
+
+
+def test_relu_derivative_at_zero_is_zero():
+    assert grad_of(mg.relu, [-1.0, 0.0, 2.0]) == [[0.0, 0.0, 1.0]]
+
+
+def test_abs_derivative_at_zero_is_zero():
+    assert grad_of(mg.abs, [-2.0, 0.0, 3.0]) == [[-1.0, 0.0, 1.0]]
+
+
+def test_max_splits_the_gradient_evenly_between_ties():
+    assert grad_of(lambda x: x.max(), [1.0, 3.0, 3.0]) == [[0.0, 0.5, 0.5]]
+    assert grad_of(lambda x: x.max(axis=1), [[1.0, 1.0, 1.0], [0.0, 2.0, 1.0]]) == [
+        [[1 / 3, 1 / 3, 1 / 3], [0.0, 1.0, 0.0]]
+    ]
+
+
+def test_min_splits_the_gradient_evenly_between_ties():
+    assert grad_of(lambda x: x.min(axis=0, keepdims=True), [[1.0, 2.0], [1.0, 0.0]]) == [
+        [[0.5, 0.0], [0.5, 1.0]]
+    ]
+
+
+def test_maximum_and_minimum_split_ties_in_half():
+    assert grad_of(mg.maximum, [1.0, 2.0, 3.0], [1.0, 5.0, 0.0]) == [
+        [0.5, 0.0, 1.0],
+        [0.5, 1.0, 0.0],
+    ]
+    assert grad_of(mg.minimum, [1.0, 2.0], [1.0, 5.0]) == [[0.5, 1.0], [0.5, 0.0]]
+
+
+def test_clip_passes_the_gradient_inside_the_closed_interval():
+    assert grad_of(lambda x: x.clip(-1.0, 1.0), [-2.0, -1.0, 0.0, 1.0, 2.0]) == [
+        [0.0, 1.0, 1.0, 1.0, 0.0]
+    ]
+    assert grad_of(lambda x: x.clamp(min=0.0), [-1.0, 1.0]) == [[0.0, 1.0]]
+
+
+def test_where_routes_the_gradient_by_the_condition():
+    cond = mg.tensor([True, False, True])
+    assert grad_of(lambda a, b: mg.where(cond, a, b), [1.0] * 3, [2.0] * 3) == [
+        [1.0, 0.0, 1.0],
+        [0.0, 1.0, 0.0],
+    ]
+
+
+# ---- pow and its documented domain ----------------------------------------------------------
+
+
+def test_pow_with_a_tensor_exponent_uses_log_of_the_base():
+    x, y = leaf([2.0]), leaf([3.0])
+    (x**y).sum().backward()
+    assert x.grad.tolist() == [12.0]
+    assert np.isclose(y.grad.item(), 8.0 * np.log(2.0), rtol=1e-15)
+
+
+def test_pow_of_a_negative_base_with_an_integer_exponent_works_for_the_base():
+    assert grad_of(lambda x: x**3, [-2.0]) == [[12.0]]
+
+
+def test_pow_of_a_negative_base_with_a_fractional_exponent_has_no_real_value():
+    with pytest.raises(ValueError, match="pow: a negative base with a non-integer exponent"):
+        mg.tensor([-2.0]) ** 0.5
+
+
+def test_pow_exponent_gradient_is_undefined_for_a_negative_base():
+    x, y = mg.tensor([-2.0]), leaf([2.0])
+    with pytest.raises(
+        ValueError, match=r"pow: the gradient with respect to the exponent needs ln\(base\)"
+    ):
+        (x**y).sum().backward()
+
+
+def test_pow_exponent_gradient_at_base_zero_is_zero():
+    x, y = mg.tensor([0.0]), leaf([2.0])
+    (x**y).sum().backward()
+    assert y.grad.tolist() == [0.0]
+
+
+def test_pow_base_gradient_for_exponent_zero_is_zero_even_at_zero():
+    assert grad_of(lambda x: x**0.0, [0.0, 3.0]) == [[0.0, 0.0]]
+
+
+def test_reflected_pow():
+    assert grad_of(lambda x: 2.0**x, [3.0]) == [[8.0 * np.log(2.0)]]
+
+
+# ---- numerical stability --------------------------------------------------------------------
+
+
+def test_sigmoid_of_huge_magnitudes_is_exact_and_silent():
+    y = mg.sigmoid(mg.tensor([-1e5, -800.0, 0.0, 800.0, 1e5]))
+    assert y.tolist() == [0.0, 0.0, 0.5, 1.0, 1.0]
+
+
+def test_logsumexp_of_large_values_does_not_overflow():
+    x = mg.tensor([1000.0, 1000.0])
+    assert np.isclose(x.logsumexp().item(), 1000.0 + np.log(2.0), rtol=1e-15)
+
+
+def test_logsumexp_of_an_all_minus_infinity_row_is_minus_infinity():
+    x = mg.tensor([[-np.inf, -np.inf], [0.0, 0.0]])
+    out = x.logsumexp(axis=1)
+    assert out.data[0] == -np.inf and np.isclose(out.data[1], np.log(2.0))
+
+
+def test_softmax_and_cross_entropy_of_huge_logits_are_finite():
+    logits = leaf([[1e4, 0.0, -1e4]])
+    assert F.softmax(logits).tolist() == [[1.0, 0.0, 0.0]]
+    loss = F.cross_entropy(logits, [1])
+    loss.backward()
+    assert loss.item() == 1e4 and np.isfinite(logits.grad.data).all()
+
+
+def test_log_of_zero_is_minus_infinity_without_a_warning():
+    assert mg.log(mg.tensor([0.0])).tolist() == [-np.inf]
+
+
+# ---- errors ---------------------------------------------------------------------------------
+
+
+def test_matmul_names_misaligned_shapes():
+    with pytest.raises(
+        ValueError, match=r"^matmul: shapes \(2, 3\) and \(4, 5\) are not aligned \(3 != 4\)$"
+    ):
+        mg.zeros(2, 3) @ mg.zeros(4, 5)
+
+
+def test_matmul_refuses_scalars():
+    with pytest.raises(ValueError, match="matmul: operands must have at least one axis"):
+        mg.tensor(2.0) @ mg.zeros(2)
+
+
+def test_matmul_names_incompatible_batches():
+    with pytest.raises(ValueError, match="^matmul: "):
+        mg.zeros(2, 2, 3) @ mg.zeros(3, 3, 1)
+
+
+def test_broadcasting_errors_name_the_op_and_the_shapes():
+    with pytest.raises(ValueError, match=r"add: operands could not be broadcast .*\(2,3\) \(4,\)"):
+        mg.zeros(2, 3) + mg.zeros(4)
+
+
+def test_log_and_sqrt_of_negative_numbers_raise():
+    with pytest.raises(
+        ValueError, match=r"log: defined for x >= 0, got 1 negative value\(s\) \(min -1.0\)"
+    ):
+        mg.log(mg.tensor([1.0, -1.0]))
+    with pytest.raises(ValueError, match="sqrt: defined for x >= 0"):
+        mg.sqrt(mg.tensor([-4.0]))
+
+
+def test_where_needs_a_bool_condition():
+    with pytest.raises(
+        TypeError, match="where: the condition must be a bool tensor, got dtype float64"
+    ):
+        mg.where(mg.ones(2), mg.ones(2), mg.zeros(2))
+
+
+def test_clip_needs_a_bound():
+    with pytest.raises(ValueError, match="clip: at least one of min and max"):
+        mg.ones(2).clip()
+
+
+def test_shape_op_errors_name_the_op():
+    with pytest.raises(ValueError, match="reshape: cannot reshape array of size 6 into shape"):
+        mg.zeros(2, 3).reshape(4, 2)
+    with pytest.raises(TypeError, match="reshape: a shape must be a tuple of ints"):
+        mg.zeros(2).reshape(2.0)
+    with pytest.raises(ValueError, match="permute: axes don't match"):
+        mg.zeros(2, 3).permute(0, 1, 2)
+    with pytest.raises(ValueError, match="broadcast_to: "):
+        mg.zeros(3).broadcast_to((2, 4))
+    with pytest.raises(ValueError, match="transpose: axes"):
+        mg.zeros(2, 3).transpose(0, 5)
+
+
+def test_indexing_errors_name_the_op():
+    with pytest.raises(IndexError, match="getitem: index 5 is out of bounds"):
+        mg.zeros(3)[5]
+
+
+def test_reduction_errors_name_the_op():
+    with pytest.raises(ValueError, match="sum: axis 2 is out of bounds"):
+        mg.zeros(2, 3).sum(axis=2)
+    with pytest.raises(ValueError, match="mean: cannot average over an empty axis"):
+        mg.zeros(0, 3).mean(axis=0)
+    with pytest.raises(ValueError, match="max: zero-size array"):
+        mg.zeros(0).max()
+
+
+def test_stack_and_concatenate_errors():
+    with pytest.raises(ValueError, match="stack: expected a non-empty list"):
+        mg.stack([])
+    with pytest.raises(ValueError, match="stack: all input arrays must have the same shape"):
+        mg.stack([mg.zeros(2), mg.zeros(3)])
+    with pytest.raises(ValueError, match="concatenate: "):
+        mg.concatenate([mg.zeros(2, 2), mg.zeros(2, 3)], axis=0)
+
+
+def test_split_follows_pytorch():
+    x = mg.arange(5)
+    assert [p.tolist() for p in x.split(2)] == [[0, 1], [2, 3], [4]]
+    assert [p.tolist() for p in mg.split(x, [1, 4])] == [[0], [1, 2, 3, 4]]
+    with pytest.raises(ValueError, match=r"split: sizes \[1, 1\] do not add up to the length 5"):
+        x.split([1, 1])
+    with pytest.raises(ValueError, match="split: the piece length must be positive"):
+        x.split(0)
+
+
+def test_split_and_concatenate_are_inverse_in_value_and_gradient():
+    x = leaf(np.arange(10.0).reshape(5, 2))
+    pieces = x.split([2, 3])
+    back = mg.cat(pieces)
+    assert back.tolist() == x.tolist()
+    (back * mg.arange(10.0).reshape(5, 2)).sum().backward()
+    assert x.grad.tolist() == np.arange(10.0).reshape(5, 2).tolist()
+
+
+def test_functional_errors():
+    logits = mg.zeros(3, 4)
+    with pytest.raises(
+        TypeError, match="cross_entropy: indices must be integers, got dtype float64"
+    ):
+        F.cross_entropy(logits, mg.zeros(3))
+    with pytest.raises(ValueError, match=r"cross_entropy: index 4 is out of range \[0, 4\)"):
+        F.cross_entropy(logits, [0, 1, 4])
+    with pytest.raises(
+        ValueError, match=r"cross_entropy: logits of shape \(3, 4\) need targets of shape \(3,\)"
+    ):
+        F.cross_entropy(logits, [0, 1])
+    with pytest.raises(ValueError, match="cross_entropy: logits must be"):
+        F.cross_entropy(mg.zeros(2, 3, 4), [0])
+    with pytest.raises(ValueError, match="reduction must be 'mean', 'sum' or 'none'"):
+        F.cross_entropy(logits, [0, 1, 2], reduction="avg")
+    with pytest.raises(
+        ValueError, match=r"mse_loss: input shape \(3, 4\) and target shape \(4,\) differ"
+    ):
+        F.mse_loss(logits, mg.zeros(4))
+    with pytest.raises(ValueError, match="embedding: weight must be"):
+        F.embedding([0], mg.zeros(3))
+    with pytest.raises(ValueError, match=r"embedding: index -1 is out of range \[0, 3\)"):
+        F.embedding([-1], mg.zeros(3, 2))
+
+
+def test_one_hot_matches_pytorch():
+    assert F.one_hot(mg.tensor([0, 2])).tolist() == [[1, 0, 0], [0, 0, 1]]
+    assert F.one_hot([1], num_classes=4).dtype == np.int64
+    assert F.one_hot(np.zeros(0, dtype=int)).shape == (0, 0)
+
+
+def test_cast_to_an_integer_dtype_is_not_differentiable():
+    x = leaf([1.5])
+    assert not x.to(mg.int64).requires_grad
+
+
+def test_to_round_trips_gradients_between_float_dtypes():
+    x = leaf([1.5])
+    x.float().double().sum().backward()
+    assert x.grad.dtype == np.float64 and x.grad.tolist() == [1.0]
