@@ -387,6 +387,10 @@ class Tensor:
     def __getitem__(self, index):
         return ops.getitem(self, _index(index))
 
+    def index_put(self, index, values, accumulate=False):
+        """A copy with ``values`` written (or added) at ``index``, as ``torch.Tensor.index_put``."""
+        return ops.index_put(self, _index(index), values, accumulate)
+
     def neg(self):
         return ops.neg(self)
 

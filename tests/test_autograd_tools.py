@@ -175,8 +175,12 @@ def test_hvp_equals_the_hessian_times_v():
 
 def test_detect_anomaly_stops_at_the_op_whose_forward_made_nan_and_names_where():
     x = leaf([np.inf, 1.0])
-    with detect_anomaly(), np.errstate(invalid="ignore"), pytest.raises(
-        RuntimeError, match=r"forward of 'mul' produced NaN.*test_autograd_tools.py:\d+"
+    with (
+        detect_anomaly(),
+        np.errstate(invalid="ignore"),
+        pytest.raises(
+            RuntimeError, match=r"forward of 'mul' produced NaN.*test_autograd_tools.py:\d+"
+        ),
     ):
         x * 0.0
 
@@ -187,7 +191,7 @@ def test_detect_anomaly_stops_at_the_op_whose_backward_made_inf():
         y = mg.sqrt(x).sum()
         with pytest.raises(
             RuntimeError,
-            match=r"backward of 'sqrt' \(gradient for input 0\) produced inf.*test_autograd_tools.py",
+            match=r"backward of 'sqrt' \(gradient for input 0\) produced inf.*test_autograd_tools",
         ):
             y.backward()
 

@@ -1,0 +1,28 @@
+"""The README's Python blocks run, in order, as written."""
+
+import re
+from pathlib import Path
+
+import minigrad as mg
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def python_blocks():
+    return re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
+
+
+def test_the_readme_has_its_examples():
+    assert len(python_blocks()) >= 3
+
+
+def test_every_readme_python_block_runs(capsys):
+    before = set(mg.ops.registry())
+    namespace = {"__name__": "readme"}
+    try:
+        for block in python_blocks():
+            exec(compile(block, str(README), "exec"), namespace)
+    finally:
+        for name in set(mg.ops.registry()) - before:
+            mg.ops.unregister(name)
+    assert "grad_fn=<sigmoid>" in capsys.readouterr().out
