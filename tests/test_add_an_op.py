@@ -1,4 +1,4 @@
-"""The "Add an op" recipe, done from outside the package: the harness picks a new op up,
+"""The "Add an op" recipe (ops registered here are removed after each test by conftest.py), done from outside the package: the harness picks a new op up,
 passes it when its derivative is right, and fails it when its derivative is wrong."""
 
 import numpy as np
@@ -45,38 +45,24 @@ class _SoftplusSlightlyOff(_Softplus):
         return grad * mg.sigmoid(x) * (1 + 1e-8)
 
 
-@pytest.fixture
-def register():
-    made = []
-
-    def make(cls):
-        op = cls()
-        made.append(op.name)
-        return op
-
-    yield make
-    for name in made:
-        mg.ops.unregister(name)
-
-
-def test_a_new_op_without_a_row_is_reported_missing(register):
-    register(_Softplus)
+def test_a_new_op_without_a_row_is_reported_missing():
+    _Softplus()
     assert missing_rows() == ["test_softplus"]
     assert missing_rows([*ROWS, Row("test_softplus", SOFTPLUS, UNARY)]) == []
 
 
-def test_a_new_op_with_a_correct_derivative_passes_every_check(register):
-    register(_Softplus)
+def test_a_new_op_with_a_correct_derivative_passes_every_check():
+    _Softplus()
     check_row(Row("test_softplus", SOFTPLUS, UNARY, elementwise=True))
 
 
-def test_a_new_op_with_a_wrong_derivative_fails(register):
-    register(_SoftplusWithWrongDerivative)
+def test_a_new_op_with_a_wrong_derivative_fails():
+    _SoftplusWithWrongDerivative()
     with pytest.raises(AssertionError, match="vjp"):
         check_row(Row("test_softplus_wrong", SOFTPLUS, UNARY, elementwise=True))
 
 
-def test_an_error_of_1e8_that_finite_differences_miss_is_caught_by_sympy(register):
-    register(_SoftplusSlightlyOff)
+def test_an_error_of_1e8_that_finite_differences_miss_is_caught_by_sympy():
+    _SoftplusSlightlyOff()
     with pytest.raises(AssertionError, match=r"test_softplus_off vjp .* exceeds 1e-10"):
         check_row(Row("test_softplus_off", SOFTPLUS, UNARY, elementwise=True))
