@@ -1,5 +1,9 @@
-"""The "Add an op" recipe (ops registered here are removed after each test by conftest.py), done from outside the package: the harness picks a new op up,
-passes it when its derivative is right, and fails it when its derivative is wrong."""
+"""The "Add an op" recipe, done from outside the package.
+
+The harness picks a new op up, passes it when its derivative is right, and
+fails it when its derivative is wrong. (conftest.py removes the ops each test
+registers.)
+"""
 
 import numpy as np
 import pytest
