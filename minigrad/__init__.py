@@ -11,7 +11,7 @@ import numpy as _np
 from .tensor import Tensor, from_numpy, tensor
 
 # isort: split
-from . import autograd, functional, ops
+from . import autograd, functional, nn, ops, optim
 from .creation import arange, full, ones, ones_like, rand, randint, randn, zeros, zeros_like
 from .engine import Op, grad
 from .grad_mode import (
@@ -58,6 +58,7 @@ from .ops import (
     where,
 )
 from .random import get_rng_state, initial_seed, manual_seed, set_rng_state
+from .serialization import CheckpointError, load, save
 
 float32 = _np.dtype(_np.float32)
 float64 = _np.dtype(_np.float64)

@@ -1,0 +1,230 @@
+"""Module: the base class of layers, with PyTorch's registration, traversal and state_dict.
+
+A Module owns Parameters, buffers and sub-modules. Assigning one as an
+attribute (``self.weight = Parameter(...)``, ``self.cell = RNNCell(...)``)
+registers it under the attribute's name, so ``named_parameters()`` can walk
+the tree and produce dotted names such as ``rnn.weight_hh_l0``.
+"""
+
+from collections import OrderedDict, namedtuple
+
+import numpy as np
+
+from ..tensor import Tensor
+from .parameter import Parameter
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+class Module:
+    """Base class for every layer. Subclasses define ``forward``; calling the module runs it."""
+
+    training = True
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    # ---- registration: attributes stay plain attributes, and are also listed by kind ----------
+
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(
+                f"cannot assign '{name}' before Module.__init__() is called; "
+                "call super().__init__() first"
+            )
+        for registry in (self._parameters, self._buffers, self._modules):
+            registry.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        for registry in (self._parameters, self._buffers, self._modules):
+            registry.pop(name, None)
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name, param):
+        """Register ``param`` (a Parameter, or None for an absent one such as a disabled bias)."""
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(
+                f"register_parameter: expected a Parameter or None, got {type(param).__name__}"
+            )
+        setattr(self, name, param)
+        if param is None:
+            self._parameters[name] = None
+
+    def register_buffer(self, name, tensor):
+        """Register a Tensor that is part of the state (in ``state_dict``) but not trained."""
+        if not isinstance(tensor, Tensor):
+            raise TypeError(f"register_buffer: expected a Tensor, got {type(tensor).__name__}")
+        setattr(self, name, tensor)
+        self._buffers[name] = tensor
+
+    def add_module(self, name, module):
+        setattr(self, name, module)
+
+    # ---- calling ------------------------------------------------------------------------------
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # ---- traversal ----------------------------------------------------------------------------
+
+    def named_modules(self, prefix=""):
+        """This module and every sub-module, depth first, each once, with dotted names."""
+        seen = set()
+        stack = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            children = list(module._modules.items())
+            for child_name, child in reversed(children):
+                stack.append((f"{name}.{child_name}" if name else child_name, child))
+
+    def modules(self):
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self):
+        yield from self._modules.items()
+
+    def children(self):
+        yield from self._modules.values()
+
+    def named_parameters(self, prefix="", recurse=True):
+        """(dotted name, Parameter) pairs; a Parameter shared by two modules is listed once."""
+        seen = set()
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for module_name, module in modules:
+            for name, param in module._parameters.items():
+                if param is None or id(param) in seen:
+                    continue
+                seen.add(id(param))
+                yield (f"{module_name}.{name}" if module_name else name), param
+
+    def parameters(self, recurse=True):
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    def named_buffers(self, prefix=""):
+        for module_name, module in self.named_modules(prefix):
+            for name, buffer in module._buffers.items():
+                yield (f"{module_name}.{name}" if module_name else name), buffer
+
+    def buffers(self):
+        for _, buffer in self.named_buffers():
+            yield buffer
+
+    # ---- modes and gradients ------------------------------------------------------------------
+
+    def train(self, mode=True):
+        """Set training mode on this module and every sub-module; returns self."""
+        for module in self.modules():
+            object.__setattr__(module, "training", bool(mode))
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def zero_grad(self, set_to_none=True):
+        """Clear every parameter's gradient: None (the default, as in PyTorch) or zeros."""
+        for param in self.parameters():
+            if set_to_none:
+                param.grad = None
+            elif param.grad is not None:
+                param.grad.zero_()
+
+    def requires_grad_(self, requires_grad=True):
+        for param in self.parameters():
+            param.requires_grad_(requires_grad)
+        return self
+
+    def to(self, dtype):
+        """Cast every parameter and buffer to ``dtype`` (float32 or float64) in place."""
+        dtype = np.dtype(dtype)
+        for tensor in [*self.parameters(), *self.buffers()]:
+            tensor.data = tensor.data.astype(dtype)
+            tensor._version[0] += 1
+            tensor.grad = None
+        return self
+
+    def double(self):
+        return self.to(np.float64)
+
+    def float(self):
+        return self.to(np.float32)
+
+    # ---- state --------------------------------------------------------------------------------
+
+    def _state_items(self):
+        for module_name, module in self.named_modules():
+            for registry in (module._parameters, module._buffers):
+                for name, tensor in registry.items():
+                    if tensor is not None:
+                        yield (f"{module_name}.{name}" if module_name else name), tensor
+
+    def state_dict(self):
+        """An OrderedDict from dotted name to a copy of each parameter and buffer (numpy arrays)."""
+        return OrderedDict((name, tensor.data.copy()) for name, tensor in self._state_items())
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy values from ``state_dict`` into the parameters and buffers, as PyTorch does.
+
+        Values may be numpy arrays, Tensors or anything ``np.asarray`` takes;
+        they are cast to each parameter's dtype. Any shape mismatch raises, and
+        with ``strict`` any missing or unexpected key raises too. The error
+        lists every problem, and nothing is changed when it raises. Returns
+        ``(missing_keys, unexpected_keys)``.
+        """
+        own = OrderedDict(self._state_items())
+        values = {
+            k: np.asarray(v.data if isinstance(v, Tensor) else v) for k, v in state_dict.items()
+        }
+        missing = [k for k in own if k not in values]
+        unexpected = [k for k in values if k not in own]
+        mismatched = [
+            f"{k}: checkpoint has shape {values[k].shape}, the model has {own[k].shape}"
+            for k in own
+            if k in values and values[k].shape != own[k].shape
+        ]
+        problems = list(mismatched)
+        if strict:
+            problems += [f"missing key: {k}" for k in missing]
+            problems += [f"unexpected key: {k}" for k in unexpected]
+        if problems:
+            raise RuntimeError(
+                f"load_state_dict: cannot load into {type(self).__name__}:\n  "
+                + "\n  ".join(problems)
+            )
+        for name, tensor in own.items():
+            if name in values:
+                np.copyto(tensor.data, values[name], casting="unsafe")
+                tensor._version[0] += 1
+        return IncompatibleKeys(missing, unexpected)
+
+    # ---- printing -----------------------------------------------------------------------------
+
+    def extra_repr(self):
+        """The text inside this module's parentheses in ``repr``."""
+        return ""
+
+    def __repr__(self):
+        lines = [
+            f"({name}): " + repr(child).replace("\n", "\n  ")
+            for name, child in self._modules.items()
+        ]
+        header = f"{type(self).__name__}({self.extra_repr()}"
+        if not lines:
+            return header + ")"
+        return header + "\n  " + "\n  ".join(lines) + "\n)"

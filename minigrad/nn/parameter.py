@@ -1,0 +1,27 @@
+"""Parameter: a Tensor that a Module registers and an optimiser updates."""
+
+from ..tensor import Tensor, _to_array
+
+
+class Parameter(Tensor):
+    """A leaf tensor that requires grad, as ``torch.nn.Parameter``.
+
+    ``Parameter(data)`` accepts a numpy array, a list or a Tensor. A Tensor's
+    data is shared, not copied, as in PyTorch; anything else is copied. It
+    must be float32 or float64. Assigned as a Module attribute, it registers
+    itself under that name.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data, requires_grad=True):
+        shared = isinstance(data, Tensor)
+        self.data = data.data if shared else _to_array(data, None, "Parameter")
+        self._version = data._version if shared else [0]
+        self._grad = None
+        self._requires_grad = False
+        self.grad_fn = None
+        self.requires_grad = requires_grad
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()

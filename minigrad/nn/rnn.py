@@ -1,0 +1,420 @@
+"""Recurrent layers with PyTorch's equations, parameter names, shapes and initialisation.
+
+Each kind of recurrence is one small class of math, shared by the cell (one
+step) and the multi-layer module (a whole sequence):
+
+* RNN:  h' = act(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh),  act = tanh, relu or sigmoid
+* LSTM: i, f, g, o = σ, σ, tanh, σ of (x W_ihᵀ + b_ih + h W_hhᵀ + b_hh), in that order;
+        c' = f ⊙ c + i ⊙ g,   h' = o ⊙ tanh(c')
+* GRU:  r, z = σ(x W_i{r,z}ᵀ + b_i{r,z} + h W_h{r,z}ᵀ + b_h{r,z});
+        n = tanh(x W_inᵀ + b_in + r ⊙ (h W_hnᵀ + b_hn));   h' = (1 − z) ⊙ n + z ⊙ h
+
+A sequence is run as PyTorch does it: the input projection x W_ihᵀ + b is one
+matrix product over all time steps, and only h W_hhᵀ is done step by step.
+The sigmoid RNN (``nonlinearity='sigmoid'``) is the σ-RNN of the theory; PyTorch
+has no such option.
+"""
+
+import math
+
+from .. import ops
+from ..creation import zeros
+from ..tensor import Tensor
+from . import init
+from .linear import check_sizes, new_parameter
+from .module import Module
+
+# ---- the math of one step ---------------------------------------------------------------------
+
+
+class RNNMath:
+    """h' = act(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh)."""
+
+    gates = 1
+    fold_hidden_bias = True  # b_hh can be added to the input projection once for all steps
+    activations = {"tanh": ops.tanh, "relu": ops.relu, "sigmoid": ops.sigmoid}
+
+    def __init__(self, nonlinearity="tanh"):
+        if nonlinearity not in self.activations:
+            raise ValueError(
+                f"RNN: nonlinearity must be 'tanh', 'relu' or 'sigmoid', got {nonlinearity!r}"
+            )
+        self.nonlinearity = nonlinearity
+        self.act = self.activations[nonlinearity]
+
+    def step(self, xp, h, w_hh_t, b_hh):
+        """One step from the input projection ``xp`` = x W_ihᵀ + b_ih (+ b_hh when folded)."""
+        z = xp + h @ w_hh_t
+        if b_hh is not None:
+            z = z + b_hh
+        return self.act(z)
+
+
+class LSTMMath:
+    """Gates i, f, g, o; c' = f ⊙ c + i ⊙ g; h' = o ⊙ tanh(c'). The state is (h, c)."""
+
+    gates = 4
+    fold_hidden_bias = True
+
+    def step(self, xp, state, w_hh_t, b_hh):
+        h, c = state
+        z = xp + h @ w_hh_t
+        if b_hh is not None:
+            z = z + b_hh
+        i, f, g, o = ops.split(z, z.shape[-1] // 4, axis=-1)
+        c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+        return o.sigmoid() * c.tanh(), c
+
+
+class GRUMath:
+    """r, z = σ(...); n = tanh(x W_inᵀ + b_in + r ⊙ (h W_hnᵀ + b_hn)); h' = (1 − z) ⊙ n + z ⊙ h."""
+
+    gates = 3
+    fold_hidden_bias = False  # b_hn sits inside r ⊙ (...), so it cannot join the input side
+
+    def step(self, xp, h, w_hh_t, b_hh):
+        hp = h @ w_hh_t
+        if b_hh is not None:
+            hp = hp + b_hh
+        x_r, x_z, x_n = ops.split(xp, xp.shape[-1] // 3, axis=-1)
+        h_r, h_z, h_n = ops.split(hp, hp.shape[-1] // 3, axis=-1)
+        r = (x_r + h_r).sigmoid()
+        z = (x_z + h_z).sigmoid()
+        n = (x_n + r * h_n).tanh()
+        return (1 - z) * n + z * h
+
+
+def _state_h(state):
+    return state[0] if isinstance(state, tuple) else state
+
+
+def _input_projection(x, w_ih, b_ih, b_hh, math_):
+    """x W_ihᵀ + b_ih (+ b_hh when the recurrence allows folding it in)."""
+    xp = x @ w_ih.T
+    if b_ih is not None:
+        xp = xp + b_ih
+    if b_hh is not None and math_.fold_hidden_bias:
+        xp = xp + b_hh
+    return xp
+
+
+def run_sequence(math_, x, state, w_ih, w_hh, b_ih, b_hh, reverse=False):
+    """Run one layer in one direction over x: (L, N, H_in).
+
+    Returns the outputs (L, N, H) and the final state.
+    """
+    xp = _input_projection(x, w_ih, b_ih, b_hh, math_)
+    w_hh_t = w_hh.T
+    b_step = None if math_.fold_hidden_bias else b_hh
+    steps = xp.unbind(0)
+    outputs = [None] * len(steps)
+    for t in reversed(range(len(steps))) if reverse else range(len(steps)):
+        state = math_.step(steps[t], state, w_hh_t, b_step)
+        outputs[t] = _state_h(state)
+    return ops.stack(outputs), state
+
+
+def _shape_text(shape):
+    return "(" + ", ".join(str(s) for s in shape) + ")"
+
+
+# ---- cells: one step --------------------------------------------------------------------------
+
+
+class RNNCellBase(Module):
+    math_class = None
+    kind = None
+
+    def __init__(self, input_size, hidden_size, bias=True, dtype=None, **math_args):
+        super().__init__()
+        check_sizes(type(self).__name__, input_size=input_size, hidden_size=hidden_size)
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.bias = bias
+        self.math = self.math_class(**math_args)
+        gates = self.math.gates * hidden_size
+        self.weight_ih = new_parameter(gates, input_size, dtype=dtype)
+        self.weight_hh = new_parameter(gates, hidden_size, dtype=dtype)
+        self.register_parameter("bias_ih", new_parameter(gates, dtype=dtype) if bias else None)
+        self.register_parameter("bias_hh", new_parameter(gates, dtype=dtype) if bias else None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Every parameter ~ U(−1/√hidden_size, 1/√hidden_size), as in PyTorch."""
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        for param in self.parameters():
+            init.uniform_(param, -bound, bound)
+
+    def _check(self, x, hx):
+        name = type(self).__name__
+        if x.ndim not in (1, 2) or x.shape[-1] != self.input_size:
+            raise ValueError(
+                f"{name}: expected input of shape (N, {self.input_size}) or ({self.input_size},), "
+                f"got {_shape_text(x.shape)}"
+            )
+        expected = x.shape[:-1] + (self.hidden_size,)
+        for part in hx if isinstance(hx, tuple) else (hx,):
+            if part is not None and tuple(part.shape) != expected:
+                raise ValueError(
+                    f"{name}: expected a hidden state of shape {_shape_text(expected)} for input "
+                    f"of shape {_shape_text(x.shape)}, got {_shape_text(part.shape)}"
+                )
+
+    def _zeros(self, x):
+        return zeros(*x.shape[:-1], self.hidden_size, dtype=self.weight_ih.dtype)
+
+    def forward(self, input, hx=None):  # noqa: A002 - PyTorch's argument name
+        self._check(input, hx)
+        if hx is None:
+            hx = self._zeros(input)
+        xp = _input_projection(input, self.weight_ih, self.bias_ih, self.bias_hh, self.math)
+        b_step = None if self.math.fold_hidden_bias else self.bias_hh
+        return self.math.step(xp, hx, self.weight_hh.T, b_step)
+
+    def extra_repr(self):
+        text = f"{self.input_size}, {self.hidden_size}"
+        if not self.bias:
+            text += ", bias=False"
+        return text
+
+
+class RNNCell(RNNCellBase):
+    """h' = act(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh), act = tanh (default), relu or sigmoid.
+
+    input: (N, input_size) or (input_size,);  hx: (N, hidden_size) or (hidden_size,), zeros
+    by default. Returns h'.
+    """
+
+    math_class = RNNMath
+
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", dtype=None):
+        super().__init__(input_size, hidden_size, bias, dtype, nonlinearity=nonlinearity)
+        self.nonlinearity = nonlinearity
+
+    def extra_repr(self):
+        text = super().extra_repr()
+        return (
+            text if self.nonlinearity == "tanh" else f"{text}, nonlinearity={self.nonlinearity!r}"
+        )
+
+
+class LSTMCell(RNNCellBase):
+    """One LSTM step. hx = (h, c), zeros by default. Returns (h', c').
+
+    Parameters stack the gates i, f, g, o: weight_ih (4H, input_size), weight_hh (4H, H).
+    """
+
+    math_class = LSTMMath
+
+    def forward(self, input, hx=None):  # noqa: A002
+        if hx is not None and not (isinstance(hx, tuple) and len(hx) == 2):
+            raise ValueError("LSTMCell: hx must be a tuple (h, c)")
+        if hx is None:
+            hx = (self._zeros(input), self._zeros(input))
+        return super().forward(input, hx)
+
+
+class GRUCell(RNNCellBase):
+    """One GRU step. Returns h'. Parameters stack the gates r, z, n: weight_ih (3H, input_size)."""
+
+    math_class = GRUMath
+
+
+# ---- multi-layer modules: whole sequences -----------------------------------------------------
+
+
+class RNNBase(Module):
+    math_class = None
+    cell_class = None
+
+    def __init__(
+        self,
+        input_size,
+        hidden_size,
+        num_layers=1,
+        bias=True,
+        batch_first=False,
+        bidirectional=False,
+        dtype=None,
+        **math_args,
+    ):
+        super().__init__()
+        name = type(self).__name__
+        check_sizes(name, input_size=input_size, hidden_size=hidden_size, num_layers=num_layers)
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bias = bias
+        self.batch_first = batch_first
+        self.bidirectional = bidirectional
+        self.math = self.math_class(**math_args)
+        self._math_args = math_args
+        gates = self.math.gates * hidden_size
+        for layer in range(num_layers):
+            layer_input = input_size if layer == 0 else hidden_size * self.num_directions
+            for suffix in self._suffixes(layer):
+                setattr(self, f"weight_ih{suffix}", new_parameter(gates, layer_input, dtype=dtype))
+                setattr(self, f"weight_hh{suffix}", new_parameter(gates, hidden_size, dtype=dtype))
+                if bias:
+                    setattr(self, f"bias_ih{suffix}", new_parameter(gates, dtype=dtype))
+                    setattr(self, f"bias_hh{suffix}", new_parameter(gates, dtype=dtype))
+        self.reset_parameters()
+
+    @property
+    def num_directions(self):
+        return 2 if self.bidirectional else 1
+
+    def _suffixes(self, layer):
+        return [f"_l{layer}", f"_l{layer}_reverse"][: self.num_directions]
+
+    def reset_parameters(self):
+        """Every parameter ~ U(−1/√hidden_size, 1/√hidden_size), as in PyTorch."""
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        for param in self.parameters():
+            init.uniform_(param, -bound, bound)
+
+    def weights(self, layer, reverse=False):
+        """(weight_ih, weight_hh, bias_ih, bias_hh) of one layer and direction (or None)."""
+        suffix = self._suffixes(layer)[1 if reverse else 0]
+        return tuple(
+            getattr(self, f"{kind}{suffix}", None)
+            for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+        )
+
+    def cell(self, layer=0, reverse=False):
+        """A cell that shares the parameters of one layer and direction: the module is this
+        cell applied at every time step."""
+        input_size = self.input_size if layer == 0 else self.hidden_size * self.num_directions
+        cell = self.cell_class(input_size, self.hidden_size, self.bias, **self._math_args)
+        for name, param in zip(
+            ("weight_ih", "weight_hh", "bias_ih", "bias_hh"), self.weights(layer, reverse)
+        ):
+            if param is not None:
+                setattr(cell, name, param)
+        return cell
+
+    # -- checking and reshaping inputs --
+
+    def _layout(self):
+        return "(N, L, H_in)" if self.batch_first else "(L, N, H_in)"
+
+    def _as_time_major(self, x):
+        """input → (L, N, input_size), and whether it had a batch axis."""
+        name = type(self).__name__
+        if x.ndim not in (2, 3) or x.shape[-1] != self.input_size:
+            layout = self._layout().replace("H_in", str(self.input_size))
+            raise ValueError(
+                f"{name}: expected input of shape {layout} or (L, {self.input_size}), "
+                f"got {_shape_text(x.shape)}"
+            )
+        if x.ndim == 2:
+            return x.unsqueeze(1), False
+        return (x.transpose(0, 1) if self.batch_first else x), True
+
+    def _initial(self, hx, batch, batched, dtype, label):
+        layers = self.num_layers * self.num_directions
+        if hx is None:
+            return zeros(layers, batch, self.hidden_size, dtype=dtype).unbind(0)
+        expected = (layers, batch, self.hidden_size) if batched else (layers, self.hidden_size)
+        if not isinstance(hx, Tensor) or tuple(hx.shape) != expected:
+            got = _shape_text(hx.shape) if isinstance(hx, Tensor) else type(hx).__name__
+            name, want = type(self).__name__, _shape_text(expected)
+            raise ValueError(f"{name}: expected {label} of shape {want}, got {got}")
+        return (hx if batched else hx.unsqueeze(1)).unbind(0)
+
+    def _initial_states(self, hx, batch, batched, dtype):
+        return self._initial(hx, batch, batched, dtype, "h0")
+
+    def _finish(self, out, finals, batched):
+        """Outputs back to the caller's layout, and the stacked final states."""
+        if not batched:
+            out = out.squeeze(1)
+        elif self.batch_first:
+            out = out.transpose(0, 1)
+        h_n = ops.stack(finals)
+        return out, (h_n if batched else h_n.squeeze(1))
+
+    def _run(self, x, states):
+        """All layers and directions. ``states[i]`` is the initial state of layer/direction i."""
+        finals = []
+        for layer in range(self.num_layers):
+            outputs = []
+            for reverse in (False, True)[: self.num_directions]:
+                index = layer * self.num_directions + reverse
+                out, final = run_sequence(
+                    self.math, x, states[index], *self.weights(layer, reverse), reverse=reverse
+                )
+                outputs.append(out)
+                finals.append(final)
+            x = outputs[0] if len(outputs) == 1 else ops.concatenate(outputs, axis=-1)
+        return x, finals
+
+    def forward(self, input, hx=None):  # noqa: A002
+        x, batched = self._as_time_major(input)
+        states = self._initial_states(hx, x.shape[1], batched, self.weight_ih_l0.dtype)
+        out, finals = self._run(x, states)
+        return self._finish(out, finals, batched)
+
+    def extra_repr(self):
+        text = f"{self.input_size}, {self.hidden_size}"
+        for name, default in (
+            ("num_layers", 1),
+            ("bias", True),
+            ("batch_first", False),
+            ("bidirectional", False),
+        ):
+            if getattr(self, name) != default:
+                text += f", {name}={getattr(self, name)}"
+        return text
+
+
+class RNN(RNNBase):
+    """A multi-layer Elman RNN: h_t = act(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh).
+
+    ``nonlinearity`` is 'tanh' (default), 'relu', or 'sigmoid' (the σ-RNN).
+    input: (L, N, H_in), or (N, L, H_in) with batch_first, or unbatched (L, H_in).
+    h0: (D·num_layers, N, H), zeros by default. Returns (output, h_n): output is
+    (L, N, D·H) with [forward; reverse] on the last axis, h_n is (D·num_layers, N, H).
+    """
+
+    math_class = RNNMath
+    cell_class = RNNCell
+
+    def __init__(self, *args, nonlinearity="tanh", **kwargs):
+        super().__init__(*args, nonlinearity=nonlinearity, **kwargs)
+        self.nonlinearity = nonlinearity
+
+    def extra_repr(self):
+        text = super().extra_repr()
+        return (
+            text if self.nonlinearity == "tanh" else f"{text}, nonlinearity={self.nonlinearity!r}"
+        )
+
+
+class GRU(RNNBase):
+    """A multi-layer GRU (gates r, z, n). Shapes and return values as ``RNN``."""
+
+    math_class = GRUMath
+    cell_class = GRUCell
+
+
+class LSTM(RNNBase):
+    """A multi-layer LSTM (gates i, f, g, o). hx = (h0, c0), each (D·num_layers, N, H), zeros by
+    default. Returns (output, (h_n, c_n))."""
+
+    math_class = LSTMMath
+    cell_class = LSTMCell
+
+    def _initial_states(self, hx, batch, batched, dtype):
+        if hx is None:
+            hx = (None, None)
+        elif not (isinstance(hx, tuple) and len(hx) == 2):
+            raise ValueError("LSTM: hx must be a tuple (h0, c0)")
+        hs = self._initial(hx[0], batch, batched, dtype, "h0")
+        cs = self._initial(hx[1], batch, batched, dtype, "c0")
+        return list(zip(hs, cs))
+
+    def _finish(self, out, finals, batched):
+        out, h_n = super()._finish(out, [h for h, _ in finals], batched)
+        c_n = ops.stack([c for _, c in finals])
+        return out, (h_n, c_n if batched else c_n.squeeze(1))
