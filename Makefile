@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint format demo bench clean
+.PHONY: test lint format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest spec tests --cov=minigrad --cov-branch --cov-report=term --cov-fail-under=95
+	$(BIN)/python -m pytest spec tests -n 2 --cov=minigrad --cov-branch --cov-report=term --cov-fail-under=95
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,8 +1,8 @@
 """minigrad: a small reverse-mode autograd engine on numpy, verified by an executable spec.
 
-Start reading at ``tensor.py`` (the Tensor), then ``engine.py`` (how ops
-record the graph and how backward walks it), then ``ops/`` (each op's forward
-and backward side by side).
+Start reading at ``tensor.py`` (the Tensor), then ``graph.py`` (how calling an
+op records the graph), ``engine.py`` (how backward walks it), then ``ops/``
+(each op's forward and backward side by side).
 """
 
 import numpy as _np
@@ -13,7 +13,7 @@ from .tensor import Tensor, from_numpy, tensor
 # isort: split
 from . import autograd, functional, nn, ops, optim
 from .creation import arange, full, ones, ones_like, rand, randint, randn, zeros, zeros_like
-from .engine import Op, grad
+from .engine import grad
 from .grad_mode import (
     detect_anomaly,
     enable_grad,
@@ -21,6 +21,7 @@ from .grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from .graph import Op
 from .ops import (
     abs,
     add,

@@ -94,7 +94,9 @@ def one_hot(indices, num_classes=-1):
     """
     raw = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
     if num_classes == -1:
-        num_classes = int(raw.max()) + 1 if raw.size else 0
+        if raw.size == 0:
+            raise ValueError("one_hot: cannot infer num_classes from an empty tensor; pass it")
+        num_classes = int(raw.max()) + 1
     raw = _class_indices(raw, num_classes, "one_hot")
     return Tensor._wrap(np.eye(num_classes, dtype=np.int64)[raw])
 

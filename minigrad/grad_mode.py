@@ -9,6 +9,10 @@ Both are process-wide flags (PyTorch keeps grad mode per thread).
 """
 
 import functools
+import traceback
+from pathlib import Path
+
+import numpy as np
 
 
 class _Switches:
@@ -63,7 +67,13 @@ class enable_grad(_GradModeContext):
 
 
 class set_grad_enabled(_GradModeContext):
-    """Set grad mode to ``mode``; works as a call, a context manager or a decorator."""
+    """Set grad mode to ``mode``; works as a call, a context manager or a decorator.
+
+    As in PyTorch, the plain call ``set_grad_enabled(False)`` takes effect at
+    once, so the constructor switches the mode; ``__exit__`` restores it. Used
+    as a decorator, the constructor's switch is undone and the mode is set
+    only while the function runs.
+    """
 
     def __init__(self, mode):
         self.mode = bool(mode)
@@ -101,3 +111,22 @@ class detect_anomaly:
     def __exit__(self, *exc_info):
         switches.anomaly_enabled = self._previous
         return False
+
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parent)
+
+
+def user_code_location():
+    """The innermost stack frame outside minigrad, as 'file:line in function'."""
+    for frame in reversed(traceback.extract_stack()):
+        if not str(Path(frame.filename).resolve()).startswith(_PACKAGE_DIR):
+            return f"{frame.filename}:{frame.lineno} in {frame.name}"
+    return "<unknown>"  # pragma: no cover - there is always a caller outside the package
+
+
+def check_finite(array, what, node):
+    """In anomaly mode: raise if ``array`` holds NaN or inf, naming where the op was created."""
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        bad = "NaN" if np.isnan(array).any() else "inf"
+        where = node.created_at if node is not None and node.created_at else user_code_location()
+        raise RuntimeError(f"detect_anomaly: {what} produced {bad}; the op was created at {where}")

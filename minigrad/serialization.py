@@ -113,7 +113,9 @@ def load(path):
     if not path.exists():
         raise FileNotFoundError(f"load: no checkpoint at {path}")
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        # The file is opened here, not by np.load, so it is closed even when numpy fails
+        # half way through reading a damaged zip.
+        with open(path, "rb") as f, np.load(f, allow_pickle=False) as npz:
             if MANIFEST not in npz.files:
                 raise CheckpointError(
                     f"load: {path} is not a minigrad checkpoint (no {MANIFEST} entry)"

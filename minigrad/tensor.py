@@ -152,7 +152,16 @@ class Tensor:
 
     # ---- in-place updates ------------------------------------------------------------------
 
-    def _check_inplace(self, name):
+    def _check_inplace(self, name, operand=None):
+        if (
+            isinstance(operand, Tensor)
+            and operand._requires_grad
+            and grad_mode.switches.grad_enabled
+        ):
+            raise RuntimeError(
+                f"{name}: the value written in place requires grad, and an in-place write "
+                "cannot carry its gradient; use the out-of-place form (x + y, index_put)"
+            )
         if self.grad_fn is not None:
             raise RuntimeError(
                 f"{name}: in-place change of a tensor produced by '{self.grad_fn.name}' would "
@@ -164,9 +173,9 @@ class Tensor:
                 "the graph is recorded; do it inside minigrad.no_grad()"
             )
 
-    def _inplace(self, name, update):
+    def _inplace(self, name, update, operand=None):
         """Run ``update(self.data)``, which writes into the array, and bump the version."""
-        self._check_inplace(name)
+        self._check_inplace(name, operand)
         try:
             update(self.data)
         except (TypeError, ValueError) as error:  # numpy's casting or broadcasting complaint
@@ -176,28 +185,28 @@ class Tensor:
 
     def add_(self, other, alpha=1):
         """self += alpha * other, in place."""
-        other = _scaled(other, alpha)
-        return self._inplace("add_", lambda a: np.add(a, other, out=a))
+        value = _scaled(other, alpha)
+        return self._inplace("add_", lambda a: np.add(a, value, out=a), other)
 
     def sub_(self, other, alpha=1):
         """self -= alpha * other, in place."""
-        other = _scaled(other, alpha)
-        return self._inplace("sub_", lambda a: np.subtract(a, other, out=a))
+        value = _scaled(other, alpha)
+        return self._inplace("sub_", lambda a: np.subtract(a, value, out=a), other)
 
     def mul_(self, other):
         """self *= other, in place."""
-        other = _scaled(other, 1)
-        return self._inplace("mul_", lambda a: np.multiply(a, other, out=a))
+        value = _scaled(other, 1)
+        return self._inplace("mul_", lambda a: np.multiply(a, value, out=a), other)
 
     def div_(self, other):
         """self /= other, in place."""
-        other = _scaled(other, 1)
-        return self._inplace("div_", lambda a: np.true_divide(a, other, out=a))
+        value = _scaled(other, 1)
+        return self._inplace("div_", lambda a: np.true_divide(a, value, out=a), other)
 
     def copy_(self, src):
         """Overwrite the values with ``src`` (broadcast to this shape), in place."""
-        src = _scaled(src, 1)
-        return self._inplace("copy_", lambda a: np.copyto(a, src, casting="same_kind"))
+        value = _scaled(src, 1)
+        return self._inplace("copy_", lambda a: np.copyto(a, value, casting="same_kind"), src)
 
     def fill_(self, value):
         """Set every element to ``value``, in place."""
@@ -212,9 +221,8 @@ class Tensor:
         return self._inplace("clamp_", lambda a: np.clip(a, min, max, out=a))
 
     def __setitem__(self, index, value):
-        value = _scaled(value, 1)
-        index = _index(index)
-        self._inplace("__setitem__", lambda a: a.__setitem__(index, value))
+        raw, index = _scaled(value, 1), _index(index)
+        self._inplace("__setitem__", lambda a: a.__setitem__(index, raw), value)
 
     __iadd__ = add_
     __isub__ = sub_
@@ -421,6 +429,10 @@ class Tensor:
     def minimum(self, other):
         return ops.minimum(self, other)
 
+    def where(self, condition, other):
+        """``self`` where ``condition`` holds, else ``other`` (as ``torch.Tensor.where``)."""
+        return ops.where(condition, self, other)
+
     def clip(self, min=None, max=None):  # noqa: A002 - PyTorch's argument names
         return ops.clip(self, min, max)
 
@@ -446,18 +458,36 @@ class Tensor:
     def logsumexp(self, axis=None, keepdims=False):
         return ops.logsumexp(self, axis, keepdims)
 
+    def argmax(self, axis=None, keepdims=False):
+        """Index of the maximum (int64, not differentiable). ``max`` returns only the values,
+        as numpy's does."""
+        return Tensor._wrap(np.asarray(np.argmax(self.data, axis=axis, keepdims=keepdims)))
+
+    def argmin(self, axis=None, keepdims=False):
+        """Index of the minimum (int64, not differentiable)."""
+        return Tensor._wrap(np.asarray(np.argmin(self.data, axis=axis, keepdims=keepdims)))
+
     # ---- shape -----------------------------------------------------------------------------
 
     def reshape(self, *shape):
         return ops.reshape(self, _shape_arg(shape))
 
-    view = reshape
+    def view(self, *shape):
+        """A reshape that must share memory, as ``torch.Tensor.view``: it raises where the
+        data's layout would force a copy (a transposed tensor, say); ``reshape`` copies then."""
+        out = ops.reshape(self, _shape_arg(shape))
+        if out.data.size and not np.shares_memory(out.data, self.data):
+            raise RuntimeError(
+                f"view: a tensor of shape {self.shape} with this memory layout cannot be viewed "
+                f"as {out.shape} without a copy; use reshape"
+            )
+        return out
 
     def permute(self, *axes):
         return ops.permute(self, _shape_arg(axes))
 
-    def transpose(self, dim0=-2, dim1=-1):
-        """Swap two axes (the last two by default)."""
+    def transpose(self, dim0, dim1):
+        """Swap axes ``dim0`` and ``dim1``, as ``torch.transpose``."""
         return ops.transpose(self, dim0, dim1)
 
     @property

@@ -71,7 +71,6 @@ class Row:
     reference: object  # (*object arrays, **params) -> object array
     cases: list
     inputs: tuple = (ANY,)  # one sampler per input; the last one repeats
-    elementwise: bool = False
     not_applicable: dict = field(default_factory=dict)  # check name -> why it cannot apply
     function: object = None  # for composite functions: called instead of the registered op
 
@@ -93,7 +92,7 @@ def _reductions():
     cases = [Case(((4,),), {"axis": None, "keepdims": False})]
     for axis in (None, 0, 1, -1, (0, 1)):
         for keepdims in (False, True):
-            cases.append(Case(((3, 4),), {"axis": axis, "keepdims": keepdims}))
+            cases.append(Case(((2, 3),), {"axis": axis, "keepdims": keepdims}))
     cases.append(Case(((2, 3, 2),), {"axis": (0, 2), "keepdims": False}))
     return cases
 
@@ -140,28 +139,27 @@ def sigmoid(x):
 
 ROWS = [
     # elementwise arithmetic
-    Row("add", lambda X, Y: X + Y, BINARY, elementwise=True),
-    Row("sub", lambda X, Y: X - Y, BINARY, elementwise=True),
-    Row("mul", lambda X, Y: X * Y, BINARY, elementwise=True),
-    Row("div", lambda X, Y: X / Y, BINARY, (ANY, NONZERO), elementwise=True),
-    Row("pow", elementwise(lambda x, y: x**y), BINARY, (Uniform(0.5, 2.0), ANY), elementwise=True),
-    Row("neg", lambda X: -X, UNARY, elementwise=True),
+    Row("add", lambda X, Y: X + Y, BINARY),
+    Row("sub", lambda X, Y: X - Y, BINARY),
+    Row("mul", lambda X, Y: X * Y, BINARY),
+    Row("div", lambda X, Y: X / Y, BINARY, (ANY, NONZERO)),
+    Row("pow", elementwise(lambda x, y: x**y), BINARY, (Uniform(0.5, 2.0), ANY)),
+    Row("neg", lambda X: -X, UNARY),
     # elementwise functions
-    Row("exp", elementwise(sp.exp), UNARY, elementwise=True),
-    Row("log", elementwise(sp.log), UNARY, (POSITIVE,), elementwise=True),
-    Row("sqrt", elementwise(sp.sqrt), UNARY, (POSITIVE,), elementwise=True),
-    Row("abs", elementwise(sp.Abs), UNARY, (NONZERO,), elementwise=True),
-    Row("sigmoid", elementwise(sigmoid), UNARY, (Uniform(-6, 6),), elementwise=True),
-    Row("tanh", elementwise(sp.tanh), UNARY, elementwise=True),
-    Row("relu", elementwise(lambda x: sp.Max(x, 0)), UNARY, (NONZERO,), elementwise=True),
-    Row("maximum", elementwise(sp.Max), BINARY, elementwise=True),
-    Row("minimum", elementwise(sp.Min), BINARY, elementwise=True),
+    Row("exp", elementwise(sp.exp), UNARY),
+    Row("log", elementwise(sp.log), UNARY, (POSITIVE,)),
+    Row("sqrt", elementwise(sp.sqrt), UNARY, (POSITIVE,)),
+    Row("abs", elementwise(sp.Abs), UNARY, (NONZERO,)),
+    Row("sigmoid", elementwise(sigmoid), UNARY, (Uniform(-6, 6),)),
+    Row("tanh", elementwise(sp.tanh), UNARY),
+    Row("relu", elementwise(lambda x: sp.Max(x, 0)), UNARY, (NONZERO,)),
+    Row("maximum", elementwise(sp.Max), BINARY),
+    Row("minimum", elementwise(sp.Min), BINARY),
     Row(
         "where",
         lambda C, X, Y: np.where(C, X, Y),
         [Case(((4,), (4,), (4,))), Case(((3, 4), (3, 1), (4,))), Case(((3, 4), (), (3, 4)))],
         (Mask(), ANY),
-        elementwise=True,
     ),
     Row(
         "clip",
@@ -172,7 +170,6 @@ ROWS = [
             Case(((3, 4),), {"min": None, "max": 0.5}),
         ],
         (Uniform(-2, 2, avoid=(-1.0, 0.5, 1.0)),),
-        elementwise=True,
     ),
     Row(
         "to",

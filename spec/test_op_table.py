@@ -18,13 +18,12 @@ def _problem(row, i):
     return _PROBLEMS[row.op, i]
 
 
-# Second derivatives: every case of an elementwise op, the first case of the others.
 CASES = [
     (row, i, check)
     for row in ROWS
     for i in range(len(row.cases))
     for check in CHECKS
-    if check not in row.not_applicable and (check != "second_order" or row.elementwise or i == 0)
+    if check not in row.not_applicable
 ]
 
 

@@ -69,9 +69,30 @@ def test_where_and_to():
     assert X.to(mg.float32).dtype == np.float32
 
 
-def test_every_registered_op_has_a_spelling_tested_here():
-    covered = set(SPELLINGS) | set(UNARY) | set(REDUCTIONS) | {
-        "reshape", "permute", "broadcast_to", "clip", "getitem", "index_put", "stack",
-        "concatenate", "where", "to",
-    }  # fmt: skip
-    assert set(mg.ops.registry()) <= covered
+OPERATORS = {
+    "add": "__add__",
+    "sub": "__sub__",
+    "mul": "__mul__",
+    "div": "__truediv__",
+    "pow": "__pow__",
+    "matmul": "__matmul__",
+    "getitem": "__getitem__",
+}
+FUNCTIONS_ONLY = {"stack", "concatenate"}  # they take a list, as torch.stack and torch.cat
+METHODS_ONLY = {"getitem", "to"}  # as in PyTorch: x[i] and x.to(dtype) have no function form
+
+
+def _package_ops():
+    return [n for n, op in mg.ops.registry().items() if type(op).__module__.startswith("minigrad.")]
+
+
+@pytest.mark.parametrize("name", _package_ops())
+def test_every_op_of_the_package_is_a_tensor_method_or_operator(name):
+    if name not in FUNCTIONS_ONLY:
+        assert hasattr(mg.Tensor, OPERATORS.get(name, name))
+
+
+@pytest.mark.parametrize("name", _package_ops())
+def test_every_op_of_the_package_is_a_module_function(name):
+    if name not in METHODS_ONLY:
+        assert getattr(mg, name) is mg.ops.registry()[name]

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+from minigrad import Op
 from minigrad.autograd import (
     GradcheckError,
     detect_anomaly,
@@ -13,7 +14,6 @@ from minigrad.autograd import (
     jacobian,
     vjp,
 )
-from minigrad.engine import Op
 
 
 def leaf(values):
@@ -73,6 +73,35 @@ def test_gradcheck_warns_about_float32():
     x = mg.tensor([1.0], dtype=mg.float32, requires_grad=True)
     with pytest.warns(UserWarning, match="float32; finite differences need float64"):
         gradcheck(lambda x: x * 2, x, eps=1e-2)
+
+
+def test_gradcheck_fast_mode_also_catches_a_wrong_derivative(wrong_square):
+    x = leaf([1.0, 2.0, -0.5])
+    with pytest.raises(GradcheckError, match="fast mode.*input 0"):
+        gradcheck(wrong_square, x, fast_mode=True)
+    assert gradcheck(lambda x: (x * x).sum() + x.exp(), x, fast_mode=True)
+
+
+def test_gradcheck_can_check_a_function_that_itself_differentiates():
+    x = leaf([0.3, -1.2])
+
+    def first_derivative(x):
+        (g,) = mg.grad(x.sigmoid().sum(), x, create_graph=True)
+        return g
+
+    assert gradcheck(first_derivative, x)  # a second-order check
+
+
+def test_vjp_of_several_outputs_and_hvp_checks_its_vectors():
+    (a, b), g = vjp(lambda x: (x * 2, x.sum()), mg.tensor([1.0, 2.0]), (mg.ones(2), mg.tensor(3.0)))
+    assert a.tolist() == [2.0, 4.0] and g.tolist() == [5.0, 5.0]
+    with pytest.raises(ValueError, match="vjp: got 1 cotangents for 2 outputs"):
+        vjp(lambda x: (x, x), mg.ones(2), [mg.ones(2)])
+    f = lambda x: (x * x).sum()  # noqa: E731
+    with pytest.raises(ValueError, match=r"hvp: vector 0 has shape \(1,\), its input has \(3,\)"):
+        hvp(f, mg.ones(3), mg.ones(1))
+    with pytest.raises(ValueError, match="hvp: got 2 vectors for 1 inputs"):
+        hvp(f, mg.ones(3), (mg.ones(3), mg.ones(3)))
 
 
 def test_gradcheck_pass_rule_is_atol_plus_rtol_times_numeric(wrong_square):

@@ -267,7 +267,6 @@ def test_functional_errors():
 def test_one_hot_matches_pytorch():
     assert F.one_hot(mg.tensor([0, 2])).tolist() == [[1, 0, 0], [0, 0, 1]]
     assert F.one_hot([1], num_classes=4).dtype == np.int64
-    assert F.one_hot(np.zeros(0, dtype=int)).shape == (0, 0)
 
 
 def test_cast_to_an_integer_dtype_is_not_differentiable():
@@ -279,3 +278,38 @@ def test_to_round_trips_gradients_between_float_dtypes():
     x = leaf([1.5])
     x.float().double().sum().backward()
     assert x.grad.dtype == np.float64 and x.grad.tolist() == [1.0]
+
+
+def test_index_put_without_accumulate_refuses_a_repeated_position():
+    x, v = mg.zeros(3), leaf([1.0, 2.0])
+    with pytest.raises(ValueError, match="index_put: the index names a position more than once"):
+        mg.index_put(x, np.array([1, 1]), v)
+    out = mg.index_put(x, np.array([1, 1]), v, accumulate=True)
+    assert out.tolist() == [0.0, 3.0, 0.0]
+
+
+def test_one_hot_of_an_empty_tensor_needs_num_classes():
+    with pytest.raises(ValueError, match="one_hot: cannot infer num_classes from an empty tensor"):
+        F.one_hot(np.zeros(0, dtype=int))
+    assert F.one_hot(np.zeros(0, dtype=int), num_classes=3).shape == (0, 3)
+
+
+def test_view_refuses_a_layout_that_needs_a_copy():
+    a = mg.arange(6.0).reshape(2, 3)
+    assert np.shares_memory(a.view(3, 2).data, a.data)
+    with pytest.raises(RuntimeError, match="view: .* cannot be viewed as .* use reshape"):
+        a.T.view(-1)
+    assert a.T.reshape(-1).tolist() == [0.0, 3.0, 1.0, 4.0, 2.0, 5.0]
+
+
+def test_transpose_needs_both_axes_as_in_pytorch():
+    with pytest.raises(TypeError):
+        mg.zeros(2, 3).transpose()
+    assert mg.zeros(2, 3, 4).transpose(0, 2).shape == (4, 3, 2)
+
+
+def test_max_returns_values_and_argmax_the_indices():
+    x = mg.tensor([[1.0, 5.0], [7.0, 2.0]])
+    assert x.max(axis=1).tolist() == [5.0, 7.0]
+    assert x.argmax(axis=1).tolist() == [1, 0] and x.argmin().item() == 0
+    assert x.argmax(axis=0, keepdims=True).shape == (1, 2)

@@ -40,12 +40,29 @@ def _zeros(x):
     return Tensor._wrap(np.zeros(x.shape, dtype=x.dtype))
 
 
-def _grads_or_zeros(y, xs, cotangent=None, create_graph=False):
-    """grad(y, xs, cotangent), with zeros instead of None where y does not depend on x."""
-    if not y.requires_grad:
+def _grads_or_zeros(ys, xs, cotangents=None, create_graph=False):
+    """grad(ys, xs, cotangents), with zeros instead of None where ys do not depend on x.
+
+    ``ys`` is a Tensor or a tuple of them (``cotangents`` then matches it).
+    """
+    ys = ys if isinstance(ys, tuple) else (ys,)
+    cotangents = cotangents if isinstance(cotangents, tuple) else (cotangents,) * len(ys)
+    kept = [(y, v) for y, v in zip(ys, cotangents) if y.requires_grad]
+    if not kept:
         return tuple(_zeros(x) for x in xs)
-    grads = grad(y, xs, cotangent, create_graph=create_graph, allow_unused=True)
+    outputs, vs = zip(*kept)
+    vs = None if all(v is None for v in vs) else list(vs)
+    grads = grad(list(outputs), xs, vs, create_graph=create_graph, allow_unused=True)
     return tuple(_zeros(x) if g is None else g for g, x in zip(grads, xs))
+
+
+def _check_like(vs, xs, name):
+    """``vs`` must match ``xs`` one to one, in shape."""
+    if len(vs) != len(xs):
+        raise ValueError(f"{name}: got {len(vs)} vectors for {len(xs)} inputs")
+    for i, (v, x) in enumerate(zip(vs, xs)):
+        if v.shape != x.shape:
+            raise ValueError(f"{name}: vector {i} has shape {v.shape}, its input has {x.shape}")
 
 
 def _blocks(y, xs, create_graph):
@@ -111,19 +128,28 @@ def hessian(fn, inputs):
 
 
 def vjp(fn, inputs, v=None):
-    """(fn(inputs), vᵀJ): the output and its vector-Jacobian product with cotangent ``v``."""
+    """(fn(inputs), vᵀJ): the output and its vector-Jacobian product with cotangent ``v``.
+
+    For a tuple of outputs, ``v`` is a tuple too; it may be omitted when every
+    output has one element.
+    """
     xs, is_tuple = _as_tuple(inputs, "vjp", "inputs")
     with enable_grad():
         leaves = _leaves(xs, False, "vjp")
-        y = fn(*leaves)
-        grads = _grads_or_zeros(y, leaves, v)
-    return y.detach(), grads if is_tuple else grads[0]
+        ys, outputs_are_tuple = _as_tuple(fn(*leaves), "vjp", "outputs")
+        vs = v if isinstance(v, (tuple, list)) else (v,) * len(ys)
+        if len(vs) != len(ys):
+            raise ValueError(f"vjp: got {len(vs)} cotangents for {len(ys)} outputs")
+        grads = _grads_or_zeros(ys, leaves, tuple(vs))
+    outputs = tuple(y.detach() for y in ys)
+    return outputs if outputs_are_tuple else outputs[0], grads if is_tuple else grads[0]
 
 
 def hvp(fn, inputs, v):
     """(fn(inputs), Hv): a Hessian-vector product without forming H (two reverse passes)."""
     xs, is_tuple = _as_tuple(inputs, "hvp", "inputs")
     vs, _ = _as_tuple(v, "hvp", "v")
+    _check_like(vs, xs, "hvp")
     with enable_grad():
         leaves = _leaves(xs, False, "hvp")
         y = _scalar_output(fn, leaves, "hvp")

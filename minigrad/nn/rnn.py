@@ -19,6 +19,7 @@ import math
 
 from .. import ops
 from ..creation import zeros
+from ..random import get_rng_state, set_rng_state
 from ..tensor import Tensor
 from . import init
 from .linear import check_sizes, new_parameter
@@ -115,7 +116,7 @@ def run_sequence(math_, x, state, w_ih, w_hh, b_ih, b_hh, reverse=False):
 
 
 def _shape_text(shape):
-    return "(" + ", ".join(str(s) for s in shape) + ")"
+    return str(tuple(shape))
 
 
 # ---- cells: one step --------------------------------------------------------------------------
@@ -285,7 +286,9 @@ class RNNBase(Module):
         """A cell that shares the parameters of one layer and direction: the module is this
         cell applied at every time step."""
         input_size = self.input_size if layer == 0 else self.hidden_size * self.num_directions
+        rng_state = get_rng_state()  # the cell's own initial values are discarded below, so
         cell = self.cell_class(input_size, self.hidden_size, self.bias, **self._math_args)
+        set_rng_state(rng_state)  # drawing them must not move the global generator
         for name, param in zip(
             ("weight_ih", "weight_hh", "bias_ih", "bias_hh"), self.weights(layer, reverse)
         ):

@@ -7,12 +7,12 @@
 * ``indexing``: getitem, index_put
 * ``linalg``: matmul
 
-To add an op, subclass ``minigrad.engine.Op`` (forward and backward side by
+To add an op, subclass ``minigrad.Op`` (``minigrad/graph.py``) (forward and backward side by
 side, the math in the docstring), create one instance, and add its row to the
 spec table in ``spec/op_table.py``. See "Add an op" in the README.
 """
 
-from ..engine import Op, register, registry, unregister
+from ..graph import Op, register, registry, unregister
 from .elementwise import (
     abs,
     add,

@@ -7,8 +7,8 @@ input's shape.
 
 import numpy as np
 
-from ..engine import Op
 from ..grad_mode import no_grad
+from ..graph import Op
 from ..tensor import FLOAT_DTYPES, Tensor
 
 

@@ -8,7 +8,7 @@ gradients of every read.
 
 import numpy as np
 
-from ..engine import Op, Scatter
+from ..graph import Op, Scatter
 
 _BASIC = (int, np.integer, slice, type(None), type(Ellipsis))
 
@@ -49,7 +49,8 @@ class IndexPut(Op):
 
     ∂L/∂x = ∂L/∂z, with zeros at ``index`` unless accumulating.
     ∂L/∂values = (∂L/∂z)[index], summed back over broadcast axes of ``values``.
-    Without ``accumulate``, an index that repeats keeps one of its values (as numpy).
+    Without ``accumulate`` an index must not name a position twice: only one of
+    the values would be kept, and which one has no gradient that is right.
     """
 
     name = "index_put"
@@ -58,8 +59,15 @@ class IndexPut(Op):
         out = x.copy()
         if accumulate:
             add_at(out, index, values)
-        else:
-            out[index] = values
+            return out
+        if not is_basic_index(index):
+            positions = np.arange(x.size).reshape(x.shape)[index]
+            if np.unique(positions).size != positions.size:
+                raise ValueError(
+                    "index_put: the index names a position more than once; "
+                    "use accumulate=True to add the values up"
+                )
+        out[index] = values
         return out
 
     def backward(self, grad, z, x, values, index=None, accumulate=False):

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ..engine import Op
+from ..graph import Op
 
 
 def _fold_batch(x):

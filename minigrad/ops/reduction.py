@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from ..engine import Op
+from ..graph import Op
 from ..tensor import Tensor
 from .elementwise import exp
 
@@ -108,7 +108,7 @@ class Logsumexp(Op):
         m = np.where(np.isfinite(m), m, 0)  # rows of -inf (or inf) stay what they are
         with np.errstate(divide="ignore"):
             z = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
-        return z if keepdims else np.reshape(z, np.sum(z, axis=axis).shape)
+        return z if keepdims else np.squeeze(z, axis=axis)
 
     def backward(self, grad, z, x, axis=None, keepdims=False):
         axis = _axis(axis)

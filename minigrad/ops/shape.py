@@ -7,7 +7,7 @@ they are ordinary functions rather than ops of their own.
 
 import numpy as np
 
-from ..engine import Op
+from ..graph import Op
 from .indexing import getitem
 
 
@@ -100,7 +100,7 @@ def _sequence(tensors, name):
     return tuple(tensors)
 
 
-def transpose(x, dim0=-2, dim1=-1):
+def transpose(x, dim0, dim1):
     """Swap axes ``dim0`` and ``dim1`` (a ``permute``)."""
     axes = list(range(x.ndim))
     try:

@@ -1,0 +1,238 @@
+"""The graph: how calling an op records what backward will need.
+
+Calling an ``Op`` runs its numpy ``forward``. When grad mode is on and some
+input requires grad, the result gets a ``Node``: the op, its input Tensors,
+its parameters and its output *array*. A Node never holds its output Tensor,
+so the graph has no reference cycles and is freed as soon as the last tensor
+that uses it is dropped. ``minigrad.engine`` walks these nodes backward.
+"""
+
+import inspect
+import weakref
+
+import numpy as np
+
+from . import grad_mode
+from .errors import with_op_name
+from .tensor import Tensor
+
+_SWITCHES = grad_mode.switches
+_REGISTRY = {}
+
+
+class Op:
+    """One differentiable operation: a numpy forward and its vector-Jacobian product.
+
+    Subclass it and write, next to each other:
+
+    ``forward(self, *arrays, **params)``
+        numpy in, numpy out. Arguments without a default are the tensor
+        inputs (they arrive as ndarrays); arguments with a default are
+        non-differentiable parameters such as ``axis`` or ``shape``.
+
+    ``backward(self, grad, out, *inputs, **params)``
+        ``grad`` is dL/d(out). Return dL/d(input) for each input (a tuple when
+        there are several; None where there is no gradient). Inputs, ``out``
+        and ``grad`` are Tensors, and the rule must use minigrad ops, so that
+        it can itself be differentiated. A returned gradient may keep the
+        broadcast shape of ``out``: the engine sums it back to the input. The
+        engine also drops gradients of inputs that do not require grad; a rule
+        may check ``x.requires_grad`` to avoid computing them at all.
+
+    The class docstring states the math. Making an instance registers the op
+    under ``name`` (the class name in lower case by default), and the instance
+    is the function users call: ``exp = Exp()``, then ``exp(x)``.
+    """
+
+    name = None
+    view = False  # forward may return a view of input 0, so the two share a version counter
+
+    def __init__(self):
+        if self.name is None:
+            self.name = type(self).__name__.lower()
+        arguments = list(inspect.signature(self.forward).parameters.values())
+        self._variadic = any(a.kind is a.VAR_POSITIONAL for a in arguments)
+        self._n_inputs = sum(
+            a.kind is a.POSITIONAL_OR_KEYWORD and a.default is a.empty for a in arguments
+        )
+        self._defaults = {a.name: a.default for a in arguments if a.default is not a.empty}
+        register(self)
+
+    def forward(self, *arrays, **params):
+        raise NotImplementedError
+
+    def backward(self, grad, out, *inputs, **params):
+        raise NotImplementedError
+
+    def __call__(self, *args, **params):
+        n = len(args) if self._variadic else self._n_inputs
+        if len(args) < n:
+            raise TypeError(f"{self.name}: expected {n} tensor inputs, got {len(args)}")
+        if len(args) > n or params:
+            params = self._bind(args[n:], params)
+        else:
+            params = self._defaults
+        return self.apply(args[:n], params)
+
+    def _bind(self, extra, given):
+        names = tuple(self._defaults)
+        if len(extra) > len(names):
+            raise TypeError(
+                f"{self.name}: takes {self._n_inputs} tensor inputs and the parameters "
+                f"{names}, got {self._n_inputs + len(extra)} positional arguments"
+            )
+        params = dict(self._defaults)
+        params.update(zip(names, extra))
+        for key in given:
+            if key not in params:
+                raise TypeError(f"{self.name}: unexpected argument {key!r}; parameters are {names}")
+        params.update(given)
+        return params
+
+    def apply(self, inputs, params):
+        """Run forward on ``inputs`` (Tensors or numbers) and record a Node if needed."""
+        tensors = _as_tensors(inputs, self.name)
+        try:
+            data = self.forward(*[t.data for t in tensors], **params)
+        except (ValueError, TypeError, IndexError) as error:
+            raise with_op_name(error, self.name) from error
+        if type(data) is not np.ndarray:
+            data = np.asarray(data)
+        out = Tensor._wrap(data)
+        if self.view:
+            out._version = tensors[0]._version
+        if _SWITCHES.grad_enabled:
+            for t in tensors:
+                if t._requires_grad:
+                    out._requires_grad = True
+                    out.grad_fn = Node(self, tensors, params, out)
+                    break
+        if _SWITCHES.anomaly_enabled:
+            grad_mode.check_finite(data, f"forward of '{self.name}'", out.grad_fn)
+        return out
+
+    def __repr__(self):
+        return f"<op {self.name}>"
+
+
+def _as_tensors(inputs, name):
+    """Inputs as Tensors; a Python number takes the dtype of the first float tensor input."""
+    if all(isinstance(x, Tensor) for x in inputs):
+        return inputs
+    like = next(
+        (x.data.dtype for x in inputs if isinstance(x, Tensor) and x.data.dtype.kind == "f"), None
+    )
+    return tuple(x if isinstance(x, Tensor) else _input_tensor(x, like, name) for x in inputs)
+
+
+def _input_tensor(value, float_dtype, name):
+    """A number, list or array given as an op input, as a constant Tensor."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and float_dtype is not None:
+        return Tensor._wrap(np.asarray(value, dtype=float_dtype))
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: cannot use a {type(value).__name__} as a tensor input")
+    return Tensor._wrap(array)
+
+
+def register(op):
+    """Add ``op`` to the registry (done by ``Op.__init__``)."""
+    if op.name in _REGISTRY:
+        raise ValueError(f"register: an op named {op.name!r} is already registered")
+    _REGISTRY[op.name] = op
+
+
+def unregister(name):
+    """Remove an op from the registry (for ops defined in tests or notebooks)."""
+    del _REGISTRY[name]
+
+
+def registry():
+    """Every registered op, by name."""
+    return dict(_REGISTRY)
+
+
+class Node:
+    """A recorded call of an op: everything its backward rule needs, nothing that points back.
+
+    It keeps the output's *array* and *version counter*, not the output
+    Tensor. ``versions`` remembers the version of every input and of the
+    output when the op ran, so backward can refuse values that were changed in
+    place since. ``needs_grad`` remembers which inputs required grad then.
+    """
+
+    __slots__ = (
+        "op",
+        "inputs",
+        "params",
+        "out",
+        "out_version",
+        "versions",
+        "needs_grad",
+        "retained",
+        "created_at",
+    )
+
+    def __init__(self, op, inputs, params, out):
+        self.op = op
+        self.inputs = inputs
+        self.params = params
+        self.out = out.data
+        self.out_version = out._version
+        self.versions = (*(t._version[0] for t in inputs), out._version[0])
+        self.needs_grad = tuple(t._requires_grad for t in inputs)
+        self.retained = None
+        self.created_at = grad_mode.user_code_location() if _SWITCHES.anomaly_enabled else None
+
+    @property
+    def name(self):
+        return self.op.name
+
+    def retain(self, tensor):
+        """Make backward() store this node's output gradient on ``tensor.grad``."""
+        self.retained = weakref.ref(tensor)
+
+    def check_versions(self):
+        """Raise if an input or the output was changed in place after the op ran."""
+        counters = (*(t._version for t in self.inputs), self.out_version)
+        for i, (counter, version) in enumerate(zip(counters, self.versions)):
+            if counter[0] != version:
+                what = "its output" if i == len(self.inputs) else f"input {i}"
+                raise RuntimeError(
+                    f"backward of '{self.name}': {what} was modified in place after the op ran "
+                    f"(version {version}, now {counter[0]}), so its gradient would be wrong. "
+                    "Use an out-of-place op, or recompute the forward pass."
+                )
+
+    def __repr__(self):
+        return f"<{self.op.name}>"
+
+
+class Scatter:
+    """A gradient that is zero except at ``index``: zeros(shape) with ``values`` added there.
+
+    Indexing ops return it from backward. When a tensor is read slice by slice
+    (``x[t]`` for every time step t), the engine adds every slice into one
+    buffer in place, which costs the size of the slices rather than one
+    full-size array of zeros per slice. Repeated indices add up.
+    """
+
+    __slots__ = ("shape", "index", "values")
+
+    def __init__(self, shape, index, values):
+        self.shape = shape
+        self.index = index
+        self.values = values
+
+    def add_into(self, array):
+        """array[index] += values, in place, accumulating repeated indices."""
+        from .ops.indexing import add_at
+
+        add_at(array, self.index, self.values.data)
+
+    def dense(self, dtype):
+        """The same gradient as a dense Tensor built with differentiable ops."""
+        from .ops.indexing import index_put
+
+        zeros = Tensor._wrap(np.zeros(self.shape, dtype=dtype))
+        return index_put(zeros, self.index, self.values, accumulate=True)

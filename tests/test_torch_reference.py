@@ -1,0 +1,140 @@
+"""minigrad against numbers PyTorch computed (tests/fixtures/torch_reference.npz, made by
+make_torch_reference.py): a PyTorch state_dict loads unchanged and gives the same outputs and
+gradients; clipping and the optimisers follow PyTorch step for step. PyTorch is not needed."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import nn, optim
+
+REF = np.load(Path(__file__).with_name("fixtures") / "torch_reference.npz", allow_pickle=False)
+I, H = 3, 4
+
+LAYERS = {
+    "RNN_tanh": lambda: nn.RNN(I, H, num_layers=2, bidirectional=True),
+    "RNN_relu": lambda: nn.RNN(I, H, nonlinearity="relu", batch_first=True),
+    "LSTM": lambda: nn.LSTM(I, H, num_layers=2, bidirectional=True),
+    "GRU": lambda: nn.GRU(I, H, num_layers=2, bidirectional=True, batch_first=True),
+    "GRU_nobias": lambda: nn.GRU(I, H, bias=False),
+    "RNNCell": lambda: nn.RNNCell(I, H),
+    "LSTMCell": lambda: nn.LSTMCell(I, H),
+    "GRUCell": lambda: nn.GRUCell(I, H),
+    "Linear": lambda: nn.Linear(I, H),
+}
+
+
+def entries(prefix):
+    return {k[len(prefix) :]: REF[k] for k in REF.files if k.startswith(prefix)}
+
+
+def close(a, b):
+    return np.allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def run_recorded(name, module):
+    x = mg.tensor(REF[f"{name}/input"], requires_grad=True)
+    states = [
+        mg.tensor(REF[f"{name}/state_in{i}"])
+        for i in range(2)
+        if f"{name}/state_in{i}" in REF.files
+    ]
+    state = tuple(states) if len(states) == 2 else (states[0] if states else None)
+    result = module(x, state) if state is not None else module(x)
+    if isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], tuple):
+        outputs = [result[0], *result[1]]  # LSTM: out, (h_n, c_n)
+    elif isinstance(result, tuple):
+        outputs = list(result)
+    else:
+        outputs = [result]
+    return x, outputs
+
+
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_a_pytorch_state_dict_loads_unchanged_and_gives_the_same_outputs_and_gradients(name):
+    module = LAYERS[name]()
+    state = entries(f"{name}/state/")
+    assert list(module.state_dict()) == list(state)  # same names, same order
+    assert module.load_state_dict(state) == ([], [])
+    x, outputs = run_recorded(name, module)
+    loss = 0
+    for i, out in enumerate(outputs):
+        assert close(out.data, REF[f"{name}/output{i}"])
+        loss = loss + (out * mg.tensor(REF[f"{name}/weight{i}"])).sum()
+    loss.backward()
+    assert close(x.grad.data, REF[f"{name}/grad/input"])
+    for key, p in module.named_parameters():
+        assert close(p.grad.data, REF[f"{name}/grad/{key}"]), key
+
+
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_a_minigrad_state_dict_has_pytorchs_keys_shapes_and_dtypes(name):
+    ours = LAYERS[name]().state_dict()
+    theirs = entries(f"{name}/state/")
+    assert [(k, v.shape, v.dtype) for k, v in ours.items()] == [
+        (k, v.shape, v.dtype) for k, v in theirs.items()
+    ]
+
+
+def test_embedding_matches_pytorch():
+    emb = nn.Embedding(7, H)
+    emb.load_state_dict(entries("Embedding/state/"))
+    out = emb(REF["Embedding/indices"])
+    assert close(out.data, REF["Embedding/output0"])
+    (out * mg.tensor(REF["Embedding/weight0"])).sum().backward()
+    assert close(emb.weight.grad.data, REF["Embedding/grad/weight"])
+
+
+CLIP_CASES = {
+    "ordinary": ([[3.0, 4.0], [12.0]], 2.0, 2.0),
+    "below": ([[0.3, 0.4], [0.0]], 10.0, 2.0),
+    "inf_norm": ([[3.0, -4.0], [2.0]], 1.0, float("inf")),
+    "one_norm": ([[3.0, -4.0], [2.0]], 1.0, 1.0),
+    "three_norm": ([[3.0, -4.0], [2.0, 0.5]], 1.0, 3.0),
+    "has_inf": ([[float("inf"), 1.0], [2.0]], 1.0, 2.0),
+    "has_nan": ([[float("nan"), 1.0], [2.0]], 1.0, 2.0),
+}
+
+
+@pytest.mark.parametrize("case", list(CLIP_CASES))
+def test_clip_grad_norm_matches_pytorch_including_inf_and_nan(case):
+    grads, max_norm, norm_type = CLIP_CASES[case]
+    params = [nn.Parameter(np.zeros(len(g))) for g in grads]
+    for p, g in zip(params, grads):
+        p.grad = mg.tensor(g)
+    total = nn.utils.clip_grad_norm_(params, max_norm, norm_type=norm_type)
+    np.testing.assert_allclose(total.data, REF[f"clip/{case}/total"], rtol=1e-14)
+    for i, p in enumerate(params):
+        np.testing.assert_allclose(p.grad.data, REF[f"clip/{case}/grad{i}"], rtol=1e-14)
+
+
+def test_clip_grad_value_matches_pytorch():
+    p = nn.Parameter(np.zeros(3))
+    p.grad = mg.tensor([-2.0, 0.5, 3.0])
+    nn.utils.clip_grad_value_([p], 1.0)
+    assert np.array_equal(p.grad.data, REF["clip_value/grad0"])
+
+
+OPTIMIZERS = {
+    "sgd_plain": (optim.SGD, dict(lr=0.1)),
+    "sgd_momentum": (optim.SGD, dict(lr=0.1, momentum=0.9)),
+    "sgd_dampening": (optim.SGD, dict(lr=0.1, momentum=0.9, dampening=0.3, weight_decay=0.01)),
+    "sgd_nesterov": (optim.SGD, dict(lr=0.05, momentum=0.8, nesterov=True, weight_decay=0.1)),
+    "sgd_maximize": (optim.SGD, dict(lr=0.1, momentum=0.5, maximize=True)),
+    "adam": (optim.Adam, dict(lr=0.01)),
+    "adam_options": (optim.Adam, dict(lr=0.02, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1)),
+    "adam_amsgrad": (optim.Adam, dict(lr=0.01, amsgrad=True, maximize=True)),
+}
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_optimiser_trajectories_match_pytorch(name):
+    cls, kwargs = OPTIMIZERS[name]
+    p = nn.Parameter(REF["optim/start"].copy())
+    opt = cls([p], **kwargs)
+    for step, g in enumerate(REF["optim/grads"]):
+        p.grad = mg.tensor(g)
+        opt.step()
+        np.testing.assert_allclose(p.data, REF[f"optim/{name}"][step], rtol=1e-14, atol=0)
