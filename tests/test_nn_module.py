@@ -232,3 +232,14 @@ def test_sequential_applies_its_modules_in_order_and_indexes_like_a_list():
     assert list(seq.state_dict()) == ["0.weight", "0.bias", "1.weight", "1.bias"]
     with pytest.raises(TypeError, match="Sequential: expected a Module"):
         seq.append(lambda x: x)
+
+
+def test_init_functions_fill_in_place_and_return_the_tensor():
+    p = nn.Parameter(np.zeros(1000))
+    assert nn.init.constant_(p, 2.5) is p and np.all(p.data == 2.5)
+    assert np.all(nn.init.zeros_(p).data == 0) and np.all(nn.init.ones_(p).data == 1)
+    nn.init.uniform_(p, -2.0, 3.0)
+    assert p.data.min() >= -2.0 and p.data.max() <= 3.0 and p.data.std() > 1.0
+    nn.init.normal_(p, mean=5.0, std=0.1)
+    assert abs(p.data.mean() - 5.0) < 0.02 and abs(p.data.std() - 0.1) < 0.01
+    assert p.requires_grad and p.is_leaf
