@@ -31,3 +31,21 @@ def zeros_(tensor):
 
 def ones_(tensor):
     return constant_(tensor, 1.0)
+
+
+def forget_gate_bias_(lstm, value=1.0):
+    """Set an LSTM's forget-gate bias to ``value``, in every layer and direction.
+
+    The forget gate is the second quarter of each bias (gates i, f, g, o).
+    bias_ih gets ``value`` there and bias_hh gets 0, so the bias the gate sees
+    is ``value``. A forget bias of 1 keeps the gate mostly open at the start of
+    training, so the cell state, and its gradient, carry across many steps
+    (Gers, Schmidhuber and Cummins, 2000; Jozefowicz, Zaremba and Sutskever,
+    2015). PyTorch has no such argument; this is minigrad's documented option.
+    """
+    with no_grad():
+        for name, bias in lstm.named_parameters():
+            if name.startswith(("bias_ih", "bias_hh")):
+                quarter = bias.shape[0] // 4
+                bias[quarter : 2 * quarter] = value if name.startswith("bias_ih") else 0.0
+    return lstm

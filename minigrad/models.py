@@ -1,0 +1,42 @@
+"""CharRNN: the character-level language model — embedding, a recurrent core, a linear head.
+
+    tokens (T, N) ──Embedding──▶ (T, N, E) ──RNN / LSTM / GRU──▶ (T, N, H) ──Linear──▶ logits (T, N, V)
+
+The embedding is "one-hot, then a matrix": ``embedding(x) = one_hot(x) @ E``.
+Its parameters are named ``embedding.*``, ``rnn.*`` and ``head.*``, the names
+the hand-derived BPTT reference in ``spec/bptt_reference.py`` uses.
+"""
+
+from . import nn
+
+CORES = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+
+
+class CharRNN(nn.Module):
+    def __init__(
+        self,
+        vocab_size,
+        embed_size,
+        hidden_size,
+        model="rnn",
+        nonlinearity="tanh",
+        num_layers=1,
+        forget_bias=None,
+    ):
+        super().__init__()
+        if model not in CORES:
+            raise ValueError(f"CharRNN: model must be one of {sorted(CORES)}, got {model!r}")
+        self.model = model
+        self.embedding = nn.Embedding(vocab_size, embed_size)
+        extra = {"nonlinearity": nonlinearity} if model == "rnn" else {}
+        self.rnn = CORES[model](embed_size, hidden_size, num_layers=num_layers, **extra)
+        if forget_bias is not None:
+            if model != "lstm":
+                raise ValueError("CharRNN: forget_bias applies to the LSTM only")
+            nn.init.forget_gate_bias_(self.rnn, forget_bias)
+        self.head = nn.Linear(hidden_size, vocab_size)
+
+    def forward(self, tokens, state=None):
+        """tokens: (T, N) ints → (logits (T, N, V), final state), state as the recurrent core's."""
+        out, state = self.rnn(self.embedding(tokens), state)
+        return self.head(out), state
