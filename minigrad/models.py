@@ -1,6 +1,6 @@
-"""CharRNN: the character-level language model — embedding, a recurrent core, a linear head.
+"""CharRNN: the character-level language model: embedding, recurrent core, linear head.
 
-    tokens (T, N) ──Embedding──▶ (T, N, E) ──RNN / LSTM / GRU──▶ (T, N, H) ──Linear──▶ logits (T, N, V)
+    tokens (T, N) → Embedding → (T, N, E) → RNN/LSTM/GRU → (T, N, H) → Linear → logits (T, N, V)
 
 The embedding is "one-hot, then a matrix": ``embedding(x) = one_hot(x) @ E``.
 Its parameters are named ``embedding.*``, ``rnn.*`` and ``head.*``, the names

@@ -5,18 +5,18 @@ and the speed floor the benchmarks compare with. Nothing here uses minigrad.
 
 The model, for tokens x_t (t = 1..T, a batch of B at each step):
 
-    e_t   = E[x_t]                          embedding = one_hot(x_t) · E        E: (V, D)
-    z_t   = e_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh                              W_ih: (H, D), W_hh: (H, H)
-    h_t   = act(z_t)                        act = σ (or tanh)                   h_0 = 0
-    y_t   = h_t W_outᵀ + b_out              logits                              W_out: (V, H)
-    J     = (1/(T·B)) Σ_t Σ_b [logsumexp(y_tb) − y_tb[target_tb]]               softmax cross-entropy
+    e_t = E[x_t] = one_hot(x_t) · E                      E: (V, D)
+    z_t = e_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh        W_ih: (H, D), W_hh: (H, H)
+    h_t = act(z_t),  act = σ (or tanh),  h_0 = 0
+    y_t = h_t W_outᵀ + b_out                              logits; W_out: (V, H)
+    J   = (1/(T·B)) Σ_t Σ_b [logsumexp(y_tb) − y_tb[target_tb]]   softmax cross-entropy
 
 Backward, with N = T·B and p = softmax(y):
 
     ∂J/∂y_t      = (p_t − onehot(target_t)) / N
     ∂J/∂W_out    = Σ_t (∂J/∂y_t)ᵀ h_t,        ∂J/∂b_out = Σ_t Σ_b ∂J/∂y_t
     g_t          = ∂J/∂y_t W_out + (∂h_{t+1}/∂h_t)ᵀ g_{t+1}      the total gradient at h_t
-    ∂J/∂z_t      = g_t ⊙ act'(z_t)                                  act' = h(1 − h) for σ, 1 − h² for tanh
+    ∂J/∂z_t      = g_t ⊙ act'(z_t),    act' = h(1 − h) for σ, 1 − h² for tanh
     (∂h_{t+1}/∂h_t)ᵀ g_{t+1} = (diag(act'(z_{t+1})) W_hh)ᵀ g_{t+1} = ∂J/∂z_{t+1} W_hh
     ∂J/∂W_hh     = Σ_t (∂J/∂z_t)ᵀ h_{t−1},    ∂J/∂W_ih = Σ_t (∂J/∂z_t)ᵀ e_t
     ∂J/∂b_ih     = ∂J/∂b_hh = Σ_t Σ_b ∂J/∂z_t

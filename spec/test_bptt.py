@@ -5,7 +5,6 @@ to 1e-10 relative, in float64, for sequences up to T = 100 and batches of severa
 import numpy as np
 import pytest
 
-import minigrad as mg
 import minigrad.functional as F
 from minigrad.models import CharRNN
 
