@@ -1,0 +1,335 @@
+"""minigrad train and sample, end to end at toy sizes: outputs, exact resume, crash safety,
+rollback, SIGINT, corpus errors, sampling determinism and bad options."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import cli, train
+from minigrad.train import CHECKPOINT, DETERMINISTIC, Config, Stopped, Trainer
+
+TEXT = ("def add(a, b):\n    return a + b\n\n" * 40) + "class Tensor:\n    pass\n" * 20
+TINY = ["--hidden", "8", "--embed", "4", "--seq-len", "8", "--batch", "2", "--log-every", "3",
+        "--save-every", "3", "--sample-length", "20", "--quiet"]  # fmt: skip
+
+
+@pytest.fixture
+def text_file(tmp_path):
+    path = tmp_path / "text.txt"
+    path.write_text(TEXT, encoding="utf-8")
+    return str(path)
+
+
+def tiny_config(text_file, out, **kw):
+    fields = dict(text=text_file, hidden=8, embed=4, seq_len=8, batch=2, log_every=3, save_every=3,
+                  steps=12, out=str(out), sample_length=0)  # fmt: skip
+    fields.update(kw)
+    return Config(**fields)
+
+
+def metric_rows(out):
+    with open(os.path.join(out, "metrics.csv"), newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_train_end_to_end_writes_a_run_folder_and_prints_a_summary(text_file, tmp_path, capsys):
+    out = str(tmp_path / "run")
+    assert cli.main(["train", "--text", text_file, "--steps", "6", "--out", out, *TINY]) == 0
+    printed = capsys.readouterr().out
+    assert (
+        "validation:" in printed
+        and "unigram baseline" in printed
+        and "sample (temperature 0.8" in printed
+    )
+    assert sorted(os.listdir(out)) == ["checkpoint.npz", "config.json", "metrics.csv"]
+    rows = metric_rows(out)
+    assert [int(r["step"]) for r in rows] == [3, 6]
+    assert list(rows[0]) == list(train.METRICS)
+    with open(os.path.join(out, "config.json")) as f:
+        assert json.load(f)["hidden"] == 8
+    checkpoint = mg.load(os.path.join(out, CHECKPOINT))
+    assert checkpoint["step"] == 6 and "".join(checkpoint["vocab"]) == "".join(sorted(set(TEXT)))
+    assert {"model", "optimizer", "rng", "config", "hidden", "counters"} <= set(checkpoint)
+
+
+def test_the_status_line_shows_progress(text_file, tmp_path, capsys):
+    out = str(tmp_path / "run")
+    args = [a for a in TINY if a != "--quiet"]
+    assert cli.main(["train", "--text", text_file, "--steps", "3", "--out", out, *args]) == 0
+    status = capsys.readouterr().err
+    for part in ("step 3/3", "bpc", "val", "grad", "clipped", "tok/s", "ETA"):
+        assert part in status
+
+
+def test_a_run_stopped_and_resumed_gives_the_metrics_of_an_uninterrupted_run(text_file, tmp_path):
+    whole = tmp_path / "whole"
+    Trainer(tiny_config(text_file, whole), whole, quiet=True).run()
+
+    parts = tmp_path / "parts"
+    first = Trainer(tiny_config(text_file, parts), parts, quiet=True)
+    step_once = first.train_step_or_rollback
+
+    def stop_at_five():
+        step_once()
+        if first.step == 5:
+            first.interrupted = True  # as the SIGINT handler does
+
+    first.train_step_or_rollback = stop_at_five
+    with pytest.raises(KeyboardInterrupt):
+        first.run()
+    assert mg.load(parts / CHECKPOINT)["step"] == 5
+    Trainer(tiny_config(text_file, parts), parts, resume=True, quiet=True).run()
+
+    a, b = metric_rows(whole), metric_rows(parts)
+    assert [[r[k] for k in DETERMINISTIC] for r in a] == [[r[k] for k in DETERMINISTIC] for r in b]
+    final_a, final_b = mg.load(whole / CHECKPOINT), mg.load(parts / CHECKPOINT)
+    for name, value in final_a["model"].items():
+        assert np.array_equal(value, final_b["model"][name]), name
+
+
+def test_resume_through_the_cli_extends_a_run_and_drops_rows_after_the_checkpoint(
+    text_file, tmp_path
+):
+    out = str(tmp_path / "run")
+    assert cli.main(["train", "--text", text_file, "--steps", "6", "--out", out, *TINY]) == 0
+    with open(os.path.join(out, "metrics.csv"), "a") as f:
+        f.write("9,1,1,1,0,0.003,0,1,1\n")  # a row logged after the last checkpoint, then a crash
+    assert cli.main(["train", "--resume", out, "--steps", "9", "--quiet"]) == 0
+    assert [int(r["step"]) for r in metric_rows(out)] == [3, 6, 9]
+    assert mg.load(os.path.join(out, CHECKPOINT))["step"] == 9
+
+
+def test_a_fault_is_rolled_back_with_half_the_learning_rate_and_training_goes_on(
+    text_file, tmp_path, capsys
+):
+    out = tmp_path / "run"
+    trainer = Trainer(tiny_config(text_file, out, steps=9), out, quiet=True)
+    step_once = trainer.train_step
+
+    def poison_once():
+        if trainer.step == 4 and trainer.rollbacks == 0:
+            trainer.model.head.bias.data[0] = np.nan  # a fault: the next loss is NaN
+        return step_once()
+
+    trainer.train_step = poison_once
+    trainer.run()
+    assert trainer.step == 9 and trainer.rollbacks == 1
+    assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(3e-3 / 2)
+    assert np.isfinite(trainer.model.head.bias.data).all()
+    messages = capsys.readouterr().err
+    assert (
+        "step 5: non-finite loss" in messages
+        and "rollback 1/5: back to step 3, learning rate 0.003 -> 0.0015" in messages
+    )
+    assert [int(r["rollbacks"]) for r in metric_rows(out)][-1] == 1
+
+
+def test_a_run_that_keeps_diverging_stops_cleanly_with_every_checkpoint_loadable(
+    text_file, tmp_path, capsys
+):
+    out = str(tmp_path / "run")
+    # A relu RNN is unbounded, so a huge unclipped step overflows (gated models saturate instead).
+    code = cli.main(["train", "--text", text_file, "--steps", "12", "--out", out, "--optim", "sgd",
+                     "--model", "rnn", "--nonlinearity", "relu", "--lr", "1e30", "--clip", "0",
+                     "--max-rollbacks", "2", *TINY])  # fmt: skip
+    assert code == 1
+    err = capsys.readouterr().err
+    assert err.count("no update applied") == 3 and "rollback 2/2" in err
+    assert "training diverged 3 times (--max-rollbacks 2); stopping" in err
+    checkpoint = mg.load(os.path.join(out, CHECKPOINT))
+    assert all(np.isfinite(v).all() for v in checkpoint["model"].values())
+
+
+def test_stopped_is_raised_when_the_vocabulary_does_not_match(text_file, tmp_path):
+    out = tmp_path / "run"
+    Trainer(tiny_config(text_file, out, steps=3), out, quiet=True).run()
+    other = tmp_path / "other.txt"
+    other.write_text(TEXT + "é", encoding="utf-8")
+    with pytest.raises(Stopped, match="vocabulary does not match"):
+        Trainer(tiny_config(str(other), out), out, resume=True, quiet=True)
+
+
+def _spawn(args):
+    return subprocess.Popen([sys.executable, "-m", "minigrad", "train", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+
+def test_sigint_saves_and_exits_cleanly(text_file, tmp_path):
+    out = str(tmp_path / "run")
+    args = ["--text", text_file, "--steps", "100000", "--out", out, "--save-every", "100000", "--log-every", "1",
+            "--hidden", "8", "--embed", "4", "--seq-len", "8", "--batch", "2", "--sample-length", "0"]  # fmt: skip
+    proc = _spawn(args)
+    proc.stderr.readline()  # the first status line: training is under way
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert (
+        "Traceback" not in err and f"continue with: python -m minigrad train --resume {out}" in err
+    )
+    assert mg.load(os.path.join(out, CHECKPOINT))["step"] > 0
+
+
+def test_killing_the_process_at_any_moment_never_leaves_a_corrupt_checkpoint(text_file, tmp_path):
+    out = str(tmp_path / "run")
+    args = ["--text", text_file, "--steps", "100000", "--out", out, "--save-every", "1", "--log-every", "1",
+            "--hidden", "8", "--embed", "4", "--seq-len", "8", "--batch", "2", "--sample-length", "0"]  # fmt: skip
+    steps = []
+    for delay in (0.0, 0.013, 0.031, 0.047, 0.071):
+        proc = _spawn(["--resume", out, "--steps", "100000", "--quiet"] if steps else args)
+        while not os.path.exists(os.path.join(out, CHECKPOINT)):
+            time.sleep(0.005)
+        time.sleep(0.4 + delay)  # saving every step, so the kill lands in or near a save
+        proc.kill()
+        proc.communicate(timeout=60)
+        steps.append(mg.load(os.path.join(out, CHECKPOINT))["step"])  # loads: never half-written
+    assert steps == sorted(steps) and steps[-1] > 0
+
+
+def test_corpus_errors_get_one_line_and_exit_status_2(tmp_path, capsys):
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    binary = tmp_path / "binary.txt"
+    binary.write_bytes(b"abc\xff\xfe")
+    short = tmp_path / "short.txt"
+    short.write_text("ab", encoding="utf-8")
+    cases = [
+        (str(tmp_path / "missing.txt"), "no such file"),
+        (str(empty), "the file is empty"),
+        (str(binary), "not UTF-8 (byte 0xff at offset 3)"),
+        (str(short), "the text is too short"),
+        (str(tmp_path), "is a folder, not a file"),
+    ]
+    for path, message in cases:
+        assert cli.main(["train", "--text", path, "--out", str(tmp_path / "r"), *TINY]) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--steps", "-5"], "argument --steps: expected a positive integer, got '-5'"),
+        (["--lr", "-1"], "argument --lr: expected a positive number"),
+        (["--clip", "-0.5"], "argument --clip: expected a non-negative number"),
+        (["--model", "transformer"], "argument --model: invalid choice: 'transformer'"),
+        (["--nonlinearity", "gelu"], "argument --nonlinearity: invalid choice"),
+        (
+            ["--out", "/etc/hostname/run"],
+            "cannot write to '/etc/hostname/run': /etc/hostname is not a writable folder",
+        ),
+        (["--resume", "/nonexistent"], "holds no checkpoint.npz to continue from"),
+    ],
+)
+def test_bad_train_options_get_one_line_and_exit_status_2(args, message, capsys):
+    assert cli.main(["train", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1, err
+
+
+def test_resume_refuses_new_training_options_and_a_used_out_folder_is_refused(
+    text_file, tmp_path, capsys
+):
+    out = str(tmp_path / "run")
+    assert cli.main(["train", "--text", text_file, "--steps", "3", "--out", out, *TINY]) == 0
+    capsys.readouterr()
+    assert cli.main(["train", "--resume", out, "--hidden", "16"]) == 2
+    assert "--resume continues a run with its own options; drop --hidden" in capsys.readouterr().err
+    assert cli.main(["train", "--text", text_file, "--out", out, *TINY]) == 2
+    assert (
+        f"--out {out} already holds a run; continue it with --resume {out}"
+        in capsys.readouterr().err
+    )
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    assert cli.main(["train", "--text", text_file, "--out", str(a_file), *TINY]) == 2
+    assert "is not a writable folder" in capsys.readouterr().err
+
+
+def test_plot_writes_both_curves(text_file, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    out = str(tmp_path / "run")
+    assert (
+        cli.main(["train", "--text", text_file, "--steps", "6", "--out", out, "--plot", *TINY]) == 0
+    )
+    for name in ("loss.png", "grad_norm.png"):
+        with open(os.path.join(out, name), "rb") as f:
+            assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot_without_matplotlib_is_refused_before_training(
+    text_file, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    out = str(tmp_path / "run")
+    assert cli.main(["train", "--text", text_file, "--out", out, "--plot", *TINY]) == 2
+    assert "pip install -e '.[plot]'" in capsys.readouterr().err and not os.path.exists(out)
+
+
+# ---- sample -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def trained(text_file, tmp_path):
+    out = str(tmp_path / "run")
+    assert cli.main(["train", "--text", text_file, "--steps", "6", "--out", out, *TINY]) == 0
+    return out
+
+
+def test_sampling_is_deterministic_for_a_seed(trained, capsys):
+    capsys.readouterr()
+    runs = []
+    for seed in ("1", "1", "2"):
+        assert (
+            cli.main(
+                [
+                    "sample",
+                    "--checkpoint",
+                    trained,
+                    "--prime",
+                    "def ",
+                    "--length",
+                    "60",
+                    "--seed",
+                    seed,
+                ]
+            )
+            == 0
+        )
+        runs.append(capsys.readouterr().out)
+    assert runs[0] == runs[1] != runs[2]
+    assert runs[0].startswith("def ") and len(runs[0]) == len("def ") + 60 + 1
+
+
+def test_sampling_without_a_prime_and_from_the_checkpoint_file(trained, capsys):
+    capsys.readouterr()
+    path = os.path.join(trained, CHECKPOINT)
+    assert cli.main(["sample", "--checkpoint", path, "--length", "10", "--temperature", "0.5"]) == 0
+    assert len(capsys.readouterr().out) == 11 + 1
+
+
+def test_sample_errors(trained, tmp_path, capsys):
+    capsys.readouterr()
+    assert cli.main(["sample", "--checkpoint", trained, "--prime", "ß"]) == 2
+    assert "characters not in the vocabulary: 'ß'" in capsys.readouterr().err
+    assert cli.main(["sample", "--checkpoint", str(tmp_path / "nothing")]) == 2
+    assert "no checkpoint at" in capsys.readouterr().err
+    assert cli.main(["sample", "--checkpoint", trained, "--temperature", "0"]) == 2
+    assert "argument --temperature: expected a positive number" in capsys.readouterr().err
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"garbage")
+    assert cli.main(["sample", "--checkpoint", str(bad)]) == 2
+    assert "bad.npz" in capsys.readouterr().err
+
+
+def test_generate_rejects_a_non_positive_temperature(trained):
+    model, vocab, _ = train.load_for_sampling(trained)
+    with pytest.raises(ValueError, match="temperature must be positive"):
+        train.generate(model, vocab, "", 3, 0.0, 0)
