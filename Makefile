@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint format clean
+.PHONY: test lint format demo clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,13 @@ $(STAMP): pyproject.toml
 
 test: $(STAMP)
 	$(BIN)/python -m pytest spec tests -n 2 --cov=minigrad --cov-branch --cov-report=term --cov-fail-under=95
+
+# The main job: train the default language model on minigrad's own source (about 3 minutes
+# on 2 cores), then sample from it. runs/demo is replaced on each run.
+demo: $(STAMP)
+	rm -rf runs/demo
+	$(BIN)/python -m minigrad train --out runs/demo
+	$(BIN)/python -m minigrad sample --checkpoint runs/demo --prime "class " --length 300 --seed 1
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

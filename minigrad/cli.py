@@ -365,7 +365,7 @@ def _add_task(commands):
                    help="for --model rnn (tanh)")  # fmt: skip
     p.add_argument("--hidden", type=positive_int, default=64, help="hidden units (64)")
     p.add_argument("--batch", type=positive_int, default=64, help="sequences per step (64)")
-    p.add_argument("--steps", type=positive_int, default=2000, help="training steps (2000)")
+    p.add_argument("--steps", type=positive_int, default=1500, help="training steps (1500)")
     p.add_argument("--lr", type=positive_float, default=1e-2, help="Adam learning rate (0.01)")
     p.add_argument(
         "--clip", type=non_negative_float, default=1.0, help="max gradient norm; 0 is off (1)"

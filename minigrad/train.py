@@ -52,7 +52,7 @@ class Config:
     embed: int = 48
     seq_len: int = 64
     batch: int = 32
-    steps: int = 800
+    steps: int = 600
     lr: float = 3e-3
     optim: str = "adam"
     momentum: float = 0.0
@@ -60,7 +60,7 @@ class Config:
     seed: int = 0
     out: str = None
     save_every: int = 100
-    log_every: int = 25
+    log_every: int = 50
     val_chars: int = 16384
     max_rollbacks: int = 5
     sample_length: int = 300

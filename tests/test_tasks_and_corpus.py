@@ -1,0 +1,130 @@
+"""The adding problem and the text pipeline of the language model."""
+
+import numpy as np
+import pytest
+
+from minigrad import cli
+from minigrad.corpus import Batches, CorpusError, Vocabulary, embedded_corpus, split, unigram_bits
+from minigrad.tasks import BASELINE, adding_batch, run_adding
+
+
+def test_an_adding_batch_marks_one_value_in_each_half_and_targets_their_sum():
+    x, y = adding_batch(10, 500, np.random.default_rng(0))
+    assert x.shape == (10, 500, 2) and y.shape == (500, 1)
+    values, markers = x[..., 0], x[..., 1]
+    assert np.all(markers[:5].sum(axis=0) == 1) and np.all(markers[5:].sum(axis=0) == 1)
+    assert np.allclose((values * markers).sum(axis=0), y[:, 0])
+    assert values.min() >= 0 and values.max() < 1
+
+
+def test_always_predicting_one_scores_one_sixth():
+    _, y = adding_batch(8, 200_000, np.random.default_rng(1))
+    assert np.mean((y - 1.0) ** 2) == pytest.approx(BASELINE, rel=0.01)
+
+
+def test_adding_needs_two_steps():
+    with pytest.raises(ValueError, match="at least 2 steps"):
+        adding_batch(1, 3, np.random.default_rng(0))
+
+
+def test_run_adding_reports_and_returns_a_finite_test_mse():
+    seen = []
+    mse, seconds = run_adding(
+        6, "gru", "tanh", 4, 8, 4, 1e-2, 1.0, 0, lambda *r: seen.append(r), every=2
+    )
+    assert np.isfinite(mse) and seconds >= 0 and [r[0] for r in seen] == [2, 4]
+    mse_rnn, _ = run_adding(6, "rnn", "sigmoid", 4, 8, 2, 1e-2, 0.0, 0)
+    mse_lstm, _ = run_adding(6, "lstm", "tanh", 4, 8, 2, 1e-2, 1.0, 0)
+    assert np.isfinite(mse_rnn) and np.isfinite(mse_lstm)
+
+
+def test_task_command_prints_the_baseline_and_the_result(capsys):
+    assert (
+        cli.main(
+            [
+                "task",
+                "adding",
+                "--length",
+                "6",
+                "--steps",
+                "4",
+                "--hidden",
+                "4",
+                "--batch",
+                "8",
+                "--model",
+                "rnn",
+                "--nonlinearity",
+                "sigmoid",
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "adding problem, T = 6, sigmoid-rnn: baseline (always predict 1) MSE = 0.1667" in out
+    assert "step      4  train MSE" in out and "final test MSE" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["task", "adding", "--length", "1"],
+            "--length: the adding problem needs at least 2 steps",
+        ),
+        (["task", "adding", "--model", "cnn"], "argument --model: invalid choice: 'cnn'"),
+        (["task", "copy"], "argument name: invalid choice: 'copy'"),
+        (["task", "adding", "--steps", "0"], "argument --steps: expected a positive integer"),
+    ],
+)
+def test_bad_task_options_get_one_line_and_exit_status_2(args, message, capsys):
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+# ---- corpus -----------------------------------------------------------------------------------
+
+
+def test_the_embedded_corpus_is_minigrads_own_source_and_does_not_change_between_calls():
+    text = embedded_corpus()
+    assert "# minigrad/engine.py\n" in text and "class Tensor:" in text
+    assert text == embedded_corpus() and len(text) > 100_000
+
+
+def test_vocabulary_round_trips_and_names_unknown_characters():
+    vocab = Vocabulary("hello world")
+    assert len(vocab) == 8 and vocab.decode(vocab.encode("hold")) == "hold"
+    with pytest.raises(CorpusError, match="characters not in the vocabulary: 'xz'"):
+        vocab.encode("zx")
+
+
+def test_the_split_interleaves_every_tenth_block_for_validation():
+    ids = np.arange(25_000)
+    train, valid = split(ids)
+    assert len(valid) == 2000 and len(train) == 23_000
+    assert valid[:3].tolist() == [9000, 9001, 9002] and valid[1000] == 19_000
+    short_train, short_valid = split(np.arange(100))
+    assert len(short_valid) == 10 and short_train[-1] == 89
+
+
+def test_batches_continue_each_stream_from_one_step_to_the_next():
+    ids = np.arange(101)
+    batches = Batches(ids, batch=2, seq_len=10)
+    assert len(batches) == 5
+    x0, y0, first = batches.get(0)
+    x1, _, second = batches.get(1)
+    assert x0.shape == (10, 2) and first and not second
+    assert np.array_equal(y0[:, 0], x0[:, 0] + 1)  # targets are the next characters
+    assert x1[0, 0] == x0[-1, 0] + 1 and x1[0, 1] == 50 + 10  # each row carries on
+    assert batches.get(5)[2]  # after the last chunk it starts over
+    with pytest.raises(
+        CorpusError, match="the text is too short: 30 characters for --batch 4 and --seq-len 10"
+    ):
+        Batches(np.arange(30), batch=4, seq_len=10)
+
+
+def test_unigram_bits_is_the_cross_entropy_of_smoothed_counts():
+    train, valid = np.array([0, 0, 0, 1]), np.array([0, 1])
+    p = np.array([4.0, 2.0]) / 6.0  # counts + 1
+    assert unigram_bits(train, valid, 2) == pytest.approx(-(np.log2(p[0]) + np.log2(p[1])) / 2)
