@@ -85,23 +85,31 @@ def forward(params, inputs, nonlinearity="sigmoid"):
 
 def loss_and_gradients(params, inputs, targets, nonlinearity="sigmoid"):
     """The mean softmax cross-entropy J and ∂J/∂θ for every parameter, by the formulas above."""
-    _, act_slope = ACTIVATIONS[nonlinearity]
-    w_ih, w_hh, w_out = (
-        params["rnn.weight_ih_l0"],
-        params["rnn.weight_hh_l0"],
-        params["head.weight"],
-    )
-    T, B = inputs.shape
-    H, D = w_ih.shape
-    N = T * B
-    e, h, logits = forward(params, inputs, nonlinearity)
-    flat_targets = targets.reshape(N)
-    rows = np.arange(N)
+    loss, cache = forward_loss(params, inputs, targets, nonlinearity)
+    return loss, backward(params, cache)
 
+
+def forward_loss(params, inputs, targets, nonlinearity="sigmoid"):
+    """J, and what the backward pass needs."""
+    e, h, logits = forward(params, inputs, nonlinearity)
+    flat_targets = targets.reshape(-1)
+    rows = np.arange(len(flat_targets))
     shifted = logits - logits.max(axis=1, keepdims=True)
     log_z = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     loss = float(np.mean(log_z[:, 0] - shifted[rows, flat_targets]))
+    return loss, (inputs, flat_targets, nonlinearity, e, h, shifted, log_z)
 
+
+def backward(params, cache):
+    """∂J/∂θ for every parameter, from the cache of ``forward_loss``."""
+    inputs, flat_targets, nonlinearity, e, h, shifted, log_z = cache
+    _, act_slope = ACTIVATIONS[nonlinearity]
+    w_ih, w_hh = params["rnn.weight_ih_l0"], params["rnn.weight_hh_l0"]
+    w_out = params["head.weight"]
+    T, B = inputs.shape
+    H, D = w_ih.shape
+    N = T * B
+    rows = np.arange(N)
     d_logits = np.exp(shifted - log_z)  # softmax
     d_logits[rows, flat_targets] -= 1.0
     d_logits /= N
@@ -124,4 +132,4 @@ def loss_and_gradients(params, inputs, targets, nonlinearity="sigmoid"):
     d_embedding = np.zeros_like(params["embedding.weight"])
     np.add.at(d_embedding, inputs.reshape(N), d_z_flat @ w_ih)
     grads["embedding.weight"] = d_embedding
-    return loss, grads
+    return grads

@@ -1,5 +1,6 @@
 """The command line, end to end at toy sizes, and its one-line errors."""
 
+import os
 import subprocess
 import sys
 
@@ -97,3 +98,11 @@ def test_python_dash_m_minigrad_runs_without_a_traceback():
         text=True,
     )
     assert good.returncode == 0 and "GRU" in good.stdout
+
+
+def test_the_minigrad_console_script_is_installed_and_runs():
+    script = os.path.join(os.path.dirname(sys.executable), "minigrad")
+    result = subprocess.run([script, "--help"], capture_output=True, text=True)
+    assert result.returncode == 0
+    for command in ("train", "sample", "task", "vanishing"):
+        assert command in result.stdout
