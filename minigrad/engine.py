@@ -275,9 +275,9 @@ def _fit(g, t, node, i):
             f"backward of '{node.name}' returned {type(g).__name__} for input {i}; "
             "expected a Tensor or None"
         )
-    if g.shape != t.shape:
+    if g.data.shape != t.data.shape:
         g = _sum_to_shape(g, t.shape, node.name)
-    if g.dtype != t.dtype:
+    if g.data.dtype != t.data.dtype:
         g = g.to(t.dtype)
     if _SWITCHES.anomaly_enabled:
         grad_mode.check_finite(g.data, f"backward of '{node.name}' (gradient for input {i})", node)

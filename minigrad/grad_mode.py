@@ -18,6 +18,7 @@ import numpy as np
 class _Switches:
     grad_enabled = True
     anomaly_enabled = False
+    inplace_epoch = 0  # counts in-place changes to any tensor (see Node.check_versions)
 
 
 switches = _Switches()

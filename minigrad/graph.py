@@ -18,6 +18,7 @@ from .tensor import Tensor
 
 _SWITCHES = grad_mode.switches
 _REGISTRY = {}
+_wrap = Tensor._wrap
 
 
 class Op:
@@ -56,6 +57,7 @@ class Op:
             a.kind is a.POSITIONAL_OR_KEYWORD and a.default is a.empty for a in arguments
         )
         self._defaults = {a.name: a.default for a in arguments if a.default is not a.empty}
+        self._param_names = tuple(self._defaults)
         register(self)
 
     def forward(self, *arrays, **params):
@@ -66,16 +68,14 @@ class Op:
 
     def __call__(self, *args, **params):
         n = len(args) if self._variadic else self._n_inputs
+        if len(args) == n and not params:  # the common call: tensors only, default parameters
+            return self.apply(args, self._defaults)
         if len(args) < n:
             raise TypeError(f"{self.name}: expected {n} tensor inputs, got {len(args)}")
-        if len(args) > n or params:
-            params = self._bind(args[n:], params)
-        else:
-            params = self._defaults
-        return self.apply(args[:n], params)
+        return self.apply(args[:n], self._bind(args[n:], params))
 
     def _bind(self, extra, given):
-        names = tuple(self._defaults)
+        names = self._param_names
         if len(extra) > len(names):
             raise TypeError(
                 f"{self.name}: takes {self._n_inputs} tensor inputs and the parameters "
@@ -91,14 +91,15 @@ class Op:
 
     def apply(self, inputs, params):
         """Run forward on ``inputs`` (Tensors or numbers) and record a Node if needed."""
-        tensors = _as_tensors(inputs, self.name)
+        tensors = inputs if _all_tensors(inputs) else _as_tensors(inputs, self.name)
+        arrays = [t.data for t in tensors]
         try:
-            data = self.forward(*[t.data for t in tensors], **params)
+            data = self.forward(*arrays, **params) if params else self.forward(*arrays)
         except (ValueError, TypeError, IndexError) as error:
             raise with_op_name(error, self.name) from error
         if type(data) is not np.ndarray:
             data = np.asarray(data)
-        out = Tensor._wrap(data)
+        out = _wrap(data)
         if self.view:
             out._version = tensors[0]._version
         if _SWITCHES.grad_enabled:
@@ -115,10 +116,15 @@ class Op:
         return f"<op {self.name}>"
 
 
+def _all_tensors(inputs):
+    for x in inputs:
+        if not isinstance(x, Tensor):
+            return False
+    return True
+
+
 def _as_tensors(inputs, name):
     """Inputs as Tensors; a Python number takes the dtype of the first float tensor input."""
-    if all(isinstance(x, Tensor) for x in inputs):
-        return inputs
     like = next(
         (x.data.dtype for x in inputs if isinstance(x, Tensor) and x.data.dtype.kind == "f"), None
     )
@@ -158,7 +164,9 @@ class Node:
     It keeps the output's *array* and *version counter*, not the output
     Tensor. ``versions`` remembers the version of every input and of the
     output when the op ran, so backward can refuse values that were changed in
-    place since. ``needs_grad`` remembers which inputs required grad then.
+    place since; ``epoch`` is the count of in-place changes anywhere at that
+    time, so the check is skipped when nothing changed at all. ``needs_grad``
+    remembers which inputs required grad.
     """
 
     __slots__ = (
@@ -169,6 +177,7 @@ class Node:
         "out_version",
         "versions",
         "needs_grad",
+        "epoch",
         "retained",
         "created_at",
     )
@@ -181,6 +190,7 @@ class Node:
         self.out_version = out._version
         self.versions = (*(t._version[0] for t in inputs), out._version[0])
         self.needs_grad = tuple(t._requires_grad for t in inputs)
+        self.epoch = _SWITCHES.inplace_epoch
         self.retained = None
         self.created_at = grad_mode.user_code_location() if _SWITCHES.anomaly_enabled else None
 
@@ -194,6 +204,8 @@ class Node:
 
     def check_versions(self):
         """Raise if an input or the output was changed in place after the op ran."""
+        if self.epoch == _SWITCHES.inplace_epoch:
+            return
         counters = (*(t._version for t in self.inputs), self.out_version)
         for i, (counter, version) in enumerate(zip(counters, self.versions)):
             if counter[0] != version:

@@ -180,8 +180,13 @@ class Tensor:
             update(self.data)
         except (TypeError, ValueError) as error:  # numpy's casting or broadcasting complaint
             raise with_op_name(error, name, f" (tensor has shape {self.shape})") from error
-        self._version[0] += 1
+        self._bump_version()
         return self
+
+    def _bump_version(self):
+        """Record an in-place change: backward refuses graphs that saved the old values."""
+        self._version[0] += 1
+        grad_mode.switches.inplace_epoch += 1
 
     def add_(self, other, alpha=1):
         """self += alpha * other, in place."""
@@ -493,7 +498,7 @@ class Tensor:
     @property
     def T(self):
         """All axes reversed, as numpy's ``.T``."""
-        return ops.permute(self, tuple(range(self.ndim - 1, -1, -1)))
+        return ops.permute(self, tuple(range(self.data.ndim - 1, -1, -1)))
 
     @property
     def mT(self):

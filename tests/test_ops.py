@@ -186,7 +186,9 @@ def test_clip_needs_a_bound():
 def test_shape_op_errors_name_the_op():
     with pytest.raises(ValueError, match="reshape: cannot reshape array of size 6 into shape"):
         mg.zeros(2, 3).reshape(4, 2)
-    with pytest.raises(TypeError, match="reshape: a shape must be a tuple of ints"):
+    with pytest.raises(
+        TypeError, match="reshape: 'float' object cannot be interpreted as an integer"
+    ):
         mg.zeros(2).reshape(2.0)
     with pytest.raises(ValueError, match="permute: axes don't match"):
         mg.zeros(2, 3).permute(0, 1, 2)

@@ -155,7 +155,7 @@ class Module:
         dtype = np.dtype(dtype)
         for tensor in [*self.parameters(), *self.buffers()]:
             tensor.data = tensor.data.astype(dtype)
-            tensor._version[0] += 1
+            tensor._bump_version()
             tensor.grad = None
         return self
 
@@ -210,7 +210,7 @@ class Module:
         for name, tensor in own.items():
             if name in values:
                 np.copyto(tensor.data, values[name], casting="unsafe")
-                tensor._version[0] += 1
+                tensor._bump_version()
         return IncompatibleKeys(missing, unexpected)
 
     # ---- printing -----------------------------------------------------------------------------

@@ -38,6 +38,11 @@ class Matmul(Op):
         return np.matmul(x, y)
 
     def backward(self, grad, z, x, y):
+        if x.ndim == 2 and y.ndim == 2:  # the plain matrix product
+            return (
+                grad @ y.T if x.requires_grad else None,
+                x.T @ grad if y.requires_grad else None,
+            )
         xm = x if x.ndim > 1 else x.reshape(1, -1)
         ym = y if y.ndim > 1 else y.reshape(-1, 1)
         batch = np.broadcast_shapes(xm.shape[:-2], ym.shape[:-2])

@@ -11,19 +11,13 @@ from ..graph import Op
 from .indexing import getitem
 
 
-def _check_shape(shape, name):
-    if not all(isinstance(n, (int, np.integer)) for n in shape):
-        raise TypeError(f"{name}: a shape must be a tuple of ints, got {shape}")
-    return tuple(int(n) for n in shape)
-
-
 class Reshape(Op):
     """z = x laid out with a new ``shape`` (one axis may be −1).    ∂L/∂x = ∂L/∂z reshaped back."""
 
     view = True
 
     def forward(self, x, shape=None):
-        return np.reshape(x, _check_shape(shape, "reshape"))
+        return np.reshape(x, shape)
 
     def backward(self, grad, z, x, shape=None):
         return grad.reshape(x.shape)
@@ -38,7 +32,7 @@ class Permute(Op):
     view = True
 
     def forward(self, x, axes=None):
-        return np.transpose(x, _check_shape(axes, "permute"))
+        return np.transpose(x, axes)
 
     def backward(self, grad, z, x, axes=None):
         inverse = np.argsort([a % x.ndim for a in axes])
@@ -56,7 +50,7 @@ class BroadcastTo(Op):
     view = True
 
     def forward(self, x, shape=None):
-        return np.broadcast_to(x, _check_shape(shape, "broadcast_to"))
+        return np.broadcast_to(x, shape)
 
     def backward(self, grad, z, x, shape=None):
         return grad

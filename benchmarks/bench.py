@@ -1,0 +1,364 @@
+"""``make bench``: a σ-RNN language-model training step in minigrad, beside the same step written
+by hand in numpy (spec/bptt_reference.py), and PyTorch eager when it happens to be installed.
+
+Everything runs in one process, from identical weights and batches. Before any
+timing, the bench checks that minigrad and the reference compute the same
+gradients. A step is: embedding, recurrence, head, cross-entropy (forward);
+backward, clip_grad_norm_ and an SGD update (backward). Figures are medians of
+timed steps after warm-up, the two implementations alternating step by step.
+"""
+
+import argparse
+import platform
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import minigrad as mg  # noqa: E402
+import minigrad.functional as F  # noqa: E402
+from minigrad import nn, optim  # noqa: E402
+from minigrad.models import CharRNN  # noqa: E402
+from spec.bptt_reference import NAMES, backward, forward_loss, init_params  # noqa: E402
+
+SIZES = {
+    "tiny": dict(V=11, E=4, H=8, B=2, T=6),
+    "small": dict(V=65, E=16, H=32, B=8, T=32),
+    "medium": dict(V=65, E=64, H=128, B=32, T=64),
+}
+LR, CLIP = 1e-3, 1.0
+TARGETS = [  # (figure, limit, what it is)
+    ("medium_vs_numpy", 1.3, "medium step, minigrad / numpy reference"),
+    ("small_vs_numpy", 2.0, "small step, minigrad / numpy reference"),
+    ("small_vs_torch", 1.0, "small step, minigrad / PyTorch eager"),
+    ("backward_scaling", 1.15, "backward at T=10000 / (10 × at T=1000)"),
+    ("memory_vs_numpy", 2.0, "peak memory of a medium step, minigrad / numpy reference"),
+    ("medium_vs_torch", 1.0, "stretch: medium step, minigrad / PyTorch eager"),
+]
+
+
+# ---- the three implementations of one training step -----------------------------------------------
+
+
+class NumpyStep:
+    """The hand-derived reference, plus the clipping and SGD update a training step does."""
+
+    def __init__(self, params):
+        self.params = {k: v.copy() for k, v in params.items()}
+
+    def forward(self, inputs, targets):
+        self.loss, self.cache = forward_loss(self.params, inputs, targets, "sigmoid")
+
+    def backward(self):
+        grads = backward(self.params, self.cache)
+        grads["rnn.bias_hh_l0"] = grads["rnn.bias_hh_l0"].copy()  # a parameter's own array
+        total = np.sqrt(sum(float(np.dot(g.ravel(), g.ravel())) for g in grads.values()))
+        scale = min(1.0, CLIP / (total + 1e-6))
+        for name, g in grads.items():
+            g *= scale
+            self.params[name] -= LR * g
+        self.grads = grads
+
+
+class MinigradStep:
+    def __init__(self, params, model="rnn"):
+        V, E = params["embedding.weight"].shape
+        H = params["rnn.weight_hh_l0"].shape[1]
+        self.model = CharRNN(V, E, H, model=model, nonlinearity="sigmoid")
+        if model == "rnn":
+            self.model.load_state_dict(params)
+        self.params = list(self.model.parameters())
+        self.opt = optim.SGD(self.params, lr=LR)
+
+    def forward(self, inputs, targets):
+        logits, _ = self.model(inputs)
+        self.loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+
+    def backward(self):
+        self.opt.zero_grad()
+        self.loss.backward()
+        nn.utils.clip_grad_norm_(self.params, CLIP)
+        self.opt.step()
+        self.grads = None
+
+
+class TorchStep:
+    """The same σ-RNN step in PyTorch eager (float64); PyTorch has no sigmoid RNN, so the
+    recurrence is written out with one input projection over all steps, as minigrad does."""
+
+    def __init__(self, params, torch):
+        self.torch = torch
+        self.p = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
+        self.opt = torch.optim.SGD(list(self.p.values()), lr=LR)
+
+    def forward(self, inputs, targets):
+        torch, p = self.torch, self.p
+        x = p["embedding.weight"][torch.from_numpy(inputs)]
+        xp = x @ p["rnn.weight_ih_l0"].T + p["rnn.bias_ih_l0"] + p["rnn.bias_hh_l0"]
+        h = torch.zeros(inputs.shape[1], p["rnn.weight_hh_l0"].shape[0], dtype=torch.float64)
+        w_hh_t = p["rnn.weight_hh_l0"].T
+        hs = []
+        for t in range(inputs.shape[0]):
+            h = torch.sigmoid(xp[t] + h @ w_hh_t)
+            hs.append(h)
+        logits = torch.stack(hs) @ p["head.weight"].T + p["head.bias"]
+        self.loss = torch.nn.functional.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]), torch.from_numpy(targets.reshape(-1))
+        )
+
+    def backward(self):
+        self.opt.zero_grad()
+        self.loss.backward()
+        self.torch.nn.utils.clip_grad_norm_(list(self.p.values()), CLIP)
+        self.opt.step()
+
+
+# ---- measuring ---------------------------------------------------------------------------------
+
+
+def data(size, seed=0):
+    s = SIZES[size]
+    rng = np.random.default_rng(seed)
+    params = init_params(s["V"], s["E"], s["H"], rng)
+    inputs = rng.integers(0, s["V"], (s["T"], s["B"]))
+    targets = rng.integers(0, s["V"], (s["T"], s["B"]))
+    return params, inputs, targets
+
+
+def check_gradients(size):
+    """Assert that minigrad's gradients equal the reference's (1e-10 relative) before timing."""
+    params, inputs, targets = data(size)
+    ref_loss, ref_cache = forward_loss(params, inputs, targets, "sigmoid")
+    ref = backward(params, ref_cache)
+    step = MinigradStep(params)
+    step.forward(inputs, targets)
+    step.loss.backward()
+    ours = dict(step.model.named_parameters())
+    if not abs(step.loss.item() - ref_loss) <= 1e-12 * abs(ref_loss):
+        raise AssertionError(f"bench {size}: losses differ: {step.loss.item()} vs {ref_loss}")
+    for name in NAMES:
+        error = np.max(np.abs(ours[name].grad.data - ref[name]))
+        scale = np.max(np.abs(ref[name]))
+        if not error <= 1e-10 * scale:
+            raise AssertionError(
+                f"bench {size}: gradient of {name} differs: {error:.3e} > 1e-10 x {scale:.3e}"
+            )
+    return True
+
+
+def time_steps(steppers, inputs, targets, repeats, warmup=3):
+    """Median forward, backward and total ms per step for each stepper, alternating them."""
+    times = {name: {"forward": [], "backward": []} for name in steppers}
+    for i in range(warmup + repeats):
+        for name, step in steppers.items():
+            t0 = time.perf_counter()
+            step.forward(inputs, targets)
+            t1 = time.perf_counter()
+            step.backward()
+            t2 = time.perf_counter()
+            if i >= warmup:
+                times[name]["forward"].append(1e3 * (t1 - t0))
+                times[name]["backward"].append(1e3 * (t2 - t1))
+    result = {}
+    for name, t in times.items():
+        totals = [f + b for f, b in zip(t["forward"], t["backward"])]
+        result[name] = {
+            "forward": statistics.median(t["forward"]),
+            "backward": statistics.median(t["backward"]),
+            "step": statistics.median(totals),
+        }
+    return result
+
+
+def backward_scaling(lengths, repeats=3):
+    """Backward time (ms, median) of the small σ-RNN model for each sequence length."""
+    s = SIZES["small"]
+    out = {}
+    for T in lengths:
+        rng = np.random.default_rng(T)
+        params = init_params(s["V"], s["E"], s["H"], rng)
+        inputs = rng.integers(0, s["V"], (T, s["B"]))
+        targets = rng.integers(0, s["V"], (T, s["B"]))
+        step = MinigradStep(params)
+        runs = []
+        for _ in range(repeats):
+            step.forward(inputs, targets)
+            t0 = time.perf_counter()
+            step.loss.backward()
+            runs.append(1e3 * (time.perf_counter() - t0))
+            step.opt.zero_grad()
+        out[T] = statistics.median(runs)
+    return out
+
+
+def peak_memory(stepper, inputs, targets):
+    """Peak traced bytes of one forward and backward, above what was allocated before it."""
+    stepper.forward(inputs, targets)
+    stepper.backward()
+    tracemalloc.start()
+    base, _ = tracemalloc.get_traced_memory()
+    stepper.forward(inputs, targets)
+    stepper.backward()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak - base
+
+
+def machine():
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        blas = f"{blas['name']} {blas.get('version', '')}".strip()
+    except Exception:  # noqa: BLE001 - the BLAS line is informative only
+        blas = "unknown"
+    import os
+
+    return f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, numpy {np.__version__}, BLAS {blas}"
+
+
+def load_torch(allowed):
+    if not allowed:
+        return None
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    return torch
+
+
+# ---- the report ---------------------------------------------------------------------------------
+
+
+def run(sizes, repeats, lengths, allow_torch=True):
+    torch = load_torch(allow_torch)
+    report = {
+        "machine": machine(),
+        "torch": torch.__version__ if torch else None,
+        "sizes": {},
+        "lstm": {},
+    }
+    for size in sizes:
+        check_gradients(size)
+        params, inputs, targets = data(size)
+        steppers = {"minigrad": MinigradStep(params), "numpy": NumpyStep(params)}
+        if torch:
+            steppers["pytorch"] = TorchStep(params, torch)
+        report["sizes"][size] = time_steps(steppers, inputs, targets, repeats)
+        lstm = {"minigrad LSTM": MinigradStep(params, model="lstm")}
+        report["lstm"][size] = time_steps(lstm, inputs, targets, repeats)["minigrad LSTM"]
+    biggest = sizes[-1]
+    params, inputs, targets = data(biggest)
+    report["memory"] = {
+        "size": biggest,
+        "minigrad": peak_memory(MinigradStep(params), inputs, targets),
+        "numpy": peak_memory(NumpyStep(params), inputs, targets),
+    }
+    report["scaling"] = backward_scaling(lengths)
+    report["figures"] = figures(report)
+    return report
+
+
+def figures(report):
+    out = {}
+    sizes = report["sizes"]
+    for size in ("small", "medium"):
+        if size in sizes:
+            out[f"{size}_vs_numpy"] = sizes[size]["minigrad"]["step"] / sizes[size]["numpy"]["step"]
+            if "pytorch" in sizes[size]:
+                out[f"{size}_vs_torch"] = (
+                    sizes[size]["minigrad"]["step"] / sizes[size]["pytorch"]["step"]
+                )
+    scaling = report["scaling"]
+    if 1000 in scaling and 10000 in scaling:
+        out["backward_scaling"] = scaling[10000] / (10 * scaling[1000])
+    memory = report["memory"]
+    if memory["size"] == "medium":
+        out["memory_vs_numpy"] = memory["minigrad"] / memory["numpy"]
+    return out
+
+
+def markdown(report):
+    lines = [f"Machine: {report['machine']}", ""]
+    torch_note = (
+        f"PyTorch {report['torch']} eager" if report["torch"] else "PyTorch: not installed, skipped"
+    )
+    lines += [f"σ-RNN language-model training step, ms (median). {torch_note}.", ""]
+    lines += [
+        "| size | implementation | forward | backward | step | ratio to numpy |",
+        "|---|---|---|---|---|---|",
+    ]
+    for size, result in report["sizes"].items():
+        base = result["numpy"]["step"]
+        for name, t in result.items():
+            lines.append(
+                f"| {size} | {name} | {t['forward']:.2f} | {t['backward']:.2f} | {t['step']:.2f} | {t['step'] / base:.2f} |"
+            )
+    lines += [
+        "",
+        "LSTM language-model step in minigrad (no hand-written reference), ms (median):",
+        "",
+    ]
+    lines += ["| size | forward | backward | step |", "|---|---|---|---|"]
+    for size, t in report["lstm"].items():
+        lines.append(f"| {size} | {t['forward']:.2f} | {t['backward']:.2f} | {t['step']:.2f} |")
+    lines += ["", "Backward time of the small σ-RNN model against sequence length:", ""]
+    lines += ["| T | backward, ms | ms per step of T |", "|---|---|---|"]
+    for T, ms in report["scaling"].items():
+        lines.append(f"| {T} | {ms:.1f} | {ms / T:.3f} |")
+    m = report["memory"]
+    lines += ["", f"Peak memory of one {m['size']} step (tracemalloc): minigrad {m['minigrad'] / 2**20:.2f} MiB, "
+              f"numpy reference {m['numpy'] / 2**20:.2f} MiB, ratio {m['minigrad'] / m['numpy']:.2f}.", ""]  # fmt: skip
+    lines += ["| target | limit | measured | met |", "|---|---|---|---|"]
+    for key, limit, text in TARGETS:
+        value = report["figures"].get(key)
+        if value is None:
+            lines.append(f"| {text} | {'<' if 'torch' in key else '≤'} {limit} | not measured | |")
+        else:
+            met = value < limit if "torch" in key else value <= limit
+            lines.append(
+                f"| {text} | {'<' if 'torch' in key else '≤'} {limit} | {value:.2f} | {'yes' if met else 'no'} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--sizes", default="small,medium", help="comma-separated: tiny, small, medium"
+    )
+    parser.add_argument("--repeats", type=int, default=15, help="timed steps per figure (15)")
+    parser.add_argument(
+        "--lengths", default="100,1000,10000", help="sequence lengths for the backward scaling"
+    )
+    parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch column")
+    parser.add_argument(
+        "--out", default=str(ROOT / "benchmarks" / "results.md"), help="where to write the table"
+    )
+    args = parser.parse_args(argv)
+    sizes = [s for s in args.sizes.split(",") if s]
+    unknown = [s for s in sizes if s not in SIZES]
+    if unknown:
+        parser.error(f"unknown size {unknown[0]!r}; choose from {', '.join(SIZES)}")
+    lengths = [int(v) for v in args.lengths.split(",") if v]
+    report = run(sizes, args.repeats, lengths, allow_torch=not args.no_torch)
+    text = markdown(report)
+    print(text)
+    Path(args.out).write_text(text, encoding="utf-8")
+    print(f"wrote {args.out}")
+    return report
+
+
+if __name__ == "__main__":
+    main()
