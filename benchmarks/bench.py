@@ -21,7 +21,6 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import minigrad as mg  # noqa: E402
 import minigrad.functional as F  # noqa: E402
 from minigrad import nn, optim  # noqa: E402
 from minigrad.models import CharRNN  # noqa: E402

@@ -48,6 +48,7 @@ from .ops import (
     relu,
     reshape,
     sigmoid,
+    sign,
     split,
     sqrt,
     stack,

@@ -132,10 +132,11 @@ def _leading_to(roots, is_target):
 class _BackwardPass:
     """One run of reverse mode, from root gradients to the leaves (or to ``capture`` tensors).
 
-    Gradients are summed in place only into arrays this pass allocated. An
-    array a rule returned may be shared (``add`` passes one gradient to both of
-    its inputs), so the first sum out of it makes a new array, and later ones
-    add into that.
+    Gradients travel as plain numpy arrays, or as Tensors when the pass itself
+    is recorded (``create_graph``); backward rules accept both. Gradients are
+    summed in place only into arrays this pass allocated: an array a rule
+    returned may be shared (``add`` passes one gradient to both of its inputs),
+    so the first sum out of it makes a new array, and later ones add into that.
     """
 
     def __init__(self, create_graph, capture=None):
@@ -153,7 +154,7 @@ class _BackwardPass:
         _SWITCHES.grad_enabled = self.create_graph
         try:
             for t, g in zip(roots, grads):
-                self.deliver(t, g)
+                self.deliver(t, g if self.create_graph else g.data)
             consumers = _count_consumers(self.pending)
             needed = None
             if self.capture is not None:
@@ -174,7 +175,10 @@ class _BackwardPass:
                             ready.append(parent)
         finally:
             _SWITCHES.grad_enabled = previous
-        return self.captured
+        return {i: self.as_tensor(g) for i, g in self.captured.items()}
+
+    def as_tensor(self, g):
+        return g if isinstance(g, Tensor) else Tensor._wrap(g)
 
     def receive(self, node, grad):
         """The complete gradient of a node's output: keep it where it was asked for."""
@@ -189,11 +193,15 @@ class _BackwardPass:
     def visit(self, node, grad):
         """Call the node's backward rule and pass each input's gradient on."""
         node.check_versions()
-        out = Tensor._wrap(node.out)
-        if self.create_graph:  # so that gradients can flow into the op through its output too
+        if self.create_graph:  # Tensors, and the output joined to the node, so all is recorded
+            out = Tensor._wrap(node.out)
             out._requires_grad = True
             out.grad_fn = node
-        grads = _run_rule(node, grad, out)
+            inputs = node.inputs
+        else:
+            out = node.out
+            inputs = [t.data for t in node.inputs]
+        grads = _run_rule(node, grad, out, inputs)
         if type(grads) is not tuple:
             grads = (grads,)
         if len(grads) != len(node.inputs):
@@ -202,8 +210,35 @@ class _BackwardPass:
                 f"{len(node.inputs)} inputs"
             )
         for i, (t, g, needs) in enumerate(zip(node.inputs, grads, node.needs_grad)):
-            if g is not None and needs:
-                self.deliver(t, _fit(g, t, node, i))
+            if needs and g is not None:
+                if callable(g):  # computed only now that it is known to be needed
+                    g = g()
+                self.deliver(t, self.fit(g, t, node, i))
+
+    def fit(self, g, t, node, i):
+        """Make rule output ``g`` a gradient for input ``t``: check it, unbroadcast it, cast it."""
+        if type(g) is Scatter:
+            return g
+        if isinstance(g, Tensor):
+            if not self.create_graph:
+                g = g.data
+        elif isinstance(g, np.generic):
+            g = np.asarray(g)  # numpy gives scalars, not 0-d arrays, from 0-d arithmetic
+        elif not isinstance(g, np.ndarray):
+            raise TypeError(
+                f"backward of '{node.name}' returned {type(g).__name__} for input {i}; "
+                "expected a Tensor, an array or None"
+            )
+        if g.shape != t.data.shape:
+            g = _sum_to_shape(g, t.shape, node.name)
+        if g.dtype != t.data.dtype:
+            g = g.to(t.dtype) if self.create_graph else g.astype(t.dtype)
+        if _SWITCHES.anomaly_enabled:
+            data = g.data if self.create_graph else g
+            grad_mode.check_finite(
+                data, f"backward of '{node.name}' (gradient for input {i})", node
+            )
+        return g
 
     def deliver(self, t, g):
         """Add gradient ``g`` to whatever collects the gradient of tensor ``t``."""
@@ -227,11 +262,17 @@ class _BackwardPass:
         graph (create_graph).
         """
         current = t._grad
-        if current is None and type(g) is not Scatter and not g._requires_grad:
-            t._grad = Tensor._wrap(g.data.copy())
+        if self.create_graph:
+            total, _ = self.sum(current, False, g, t)
+            if not total._requires_grad:  # a constant: make it this tensor's own array
+                total = Tensor._wrap(total.data.copy())
+        elif current is None or current._requires_grad:
+            base = None if current is None else current.data
+            total = Tensor._wrap(_owned_copy(*self.sum(base, False, g, t)))
         else:
-            owned = current is not None and not current._requires_grad
-            t._grad, _ = self.sum(current, owned, g, t)
+            self.sum(current.data, True, g, t)  # in place
+            return
+        t._grad = total
 
     def sum(self, total, owned, g, like):
         """``total + g`` (``total`` may be None). Returns (sum, whether this pass owns it)."""
@@ -242,46 +283,32 @@ class _BackwardPass:
         if total is None:
             if not scattered:
                 return g, False  # borrowed: the rule's array may be shared
-            total, owned = Tensor._wrap(np.zeros(g.shape, dtype=like.dtype)), True
+            total, owned = np.zeros(g.shape, dtype=like.dtype), True
         elif not owned:
             if not scattered:
-                return Tensor._wrap(total.data + g.data), True
-            total, owned = Tensor._wrap(total.data.copy()), True
+                return np.asarray(total + g), True
+            total, owned = total.copy(), True
         if scattered:
-            g.add_into(total.data)
+            g.add_into(total)
         else:
-            np.add(total.data, g.data, out=total.data)
+            np.add(total, g, out=total)
         return total, True
 
 
-def _run_rule(node, grad, out):
+def _owned_copy(array, owned):
+    return array if owned else array.copy()
+
+
+def _run_rule(node, grad, out, inputs):
     """Call the node's backward rule. In anomaly mode the ops inside the rule are not checked
-    one by one: the gradients it returns are (in ``_fit``), so the error names this node."""
+    one by one: the gradients it returns are (in ``fit``), so the error names this node."""
     if not _SWITCHES.anomaly_enabled:
-        return node.op.backward(grad, out, *node.inputs, **node.params)
+        return node.op.backward(grad, out, *inputs, **node.params)
     _SWITCHES.anomaly_enabled = False
     try:
-        return node.op.backward(grad, out, *node.inputs, **node.params)
+        return node.op.backward(grad, out, *inputs, **node.params)
     finally:
         _SWITCHES.anomaly_enabled = True
-
-
-def _fit(g, t, node, i):
-    """Make rule output ``g`` a gradient for input ``t``: check it, unbroadcast it, cast it."""
-    if type(g) is Scatter:
-        return g
-    if not isinstance(g, Tensor):
-        raise TypeError(
-            f"backward of '{node.name}' returned {type(g).__name__} for input {i}; "
-            "expected a Tensor or None"
-        )
-    if g.data.shape != t.data.shape:
-        g = _sum_to_shape(g, t.shape, node.name)
-    if g.data.dtype != t.data.dtype:
-        g = g.to(t.dtype)
-    if _SWITCHES.anomaly_enabled:
-        grad_mode.check_finite(g.data, f"backward of '{node.name}' (gradient for input {i})", node)
-    return g
 
 
 def _sum_to_shape(g, shape, name):

@@ -33,16 +33,21 @@ class Op:
 
     ``backward(self, grad, out, *inputs, **params)``
         ``grad`` is dL/d(out). Return dL/d(input) for each input (a tuple when
-        there are several; None where there is no gradient). Inputs, ``out``
-        and ``grad`` are Tensors, and the rule must use minigrad ops, so that
-        it can itself be differentiated. A returned gradient may keep the
-        broadcast shape of ``out``: the engine sums it back to the input. The
-        engine also drops gradients of inputs that do not require grad; a rule
-        may check ``x.requires_grad`` to avoid computing them at all.
+        there are several; None where there is no gradient). Write it with
+        operators (``+ * @ .T .reshape .sum``) and minigrad functions
+        (``sigmoid``, ``where``, ...): the engine calls it with Tensors when
+        the backward pass is itself recorded (``create_graph=True``), so the
+        gradient can be differentiated again, and with the plain numpy arrays
+        otherwise, so it costs what the numpy would. A returned gradient may
+        keep the broadcast shape of ``out``: the engine sums it back to the
+        input. To compute a gradient only if its input needs one, return a
+        function of no arguments in its place.
 
     The class docstring states the math. Making an instance registers the op
     under ``name`` (the class name in lower case by default), and the instance
-    is the function users call: ``exp = Exp()``, then ``exp(x)``.
+    is the function users call: ``exp = Exp()``, then ``exp(x)``. Called with
+    no Tensor at all (numbers and numpy arrays only), an op is just its numpy
+    forward and returns an ndarray: without a Tensor there is no graph.
     """
 
     name = None
@@ -91,14 +96,13 @@ class Op:
 
     def apply(self, inputs, params):
         """Run forward on ``inputs`` (Tensors or numbers) and record a Node if needed."""
-        tensors = inputs if _all_tensors(inputs) else _as_tensors(inputs, self.name)
-        arrays = [t.data for t in tensors]
-        try:
-            data = self.forward(*arrays, **params) if params else self.forward(*arrays)
-        except (ValueError, TypeError, IndexError) as error:
-            raise with_op_name(error, self.name) from error
-        if type(data) is not np.ndarray:
-            data = np.asarray(data)
+        if _all_tensors(inputs):
+            tensors = inputs
+        elif not _any_tensor(inputs):
+            return self.run_forward(inputs, params)  # arrays in, an array out
+        else:
+            tensors = _as_tensors(inputs, self.name)
+        data = self.run_forward([t.data for t in tensors], params)
         out = _wrap(data)
         if self.view:
             out._version = tensors[0]._version
@@ -112,15 +116,30 @@ class Op:
             grad_mode.check_finite(data, f"forward of '{self.name}'", out.grad_fn)
         return out
 
+    def run_forward(self, arrays, params):
+        """forward(*arrays, **params) as an ndarray, with errors that name the op."""
+        try:
+            data = self.forward(*arrays, **params) if params else self.forward(*arrays)
+        except (ValueError, TypeError, IndexError) as error:
+            raise with_op_name(error, self.name) from error
+        return data if type(data) is np.ndarray else np.asarray(data)
+
     def __repr__(self):
         return f"<op {self.name}>"
 
 
 def _all_tensors(inputs):
-    for x in inputs:
+    for x in inputs:  # a loop, not all(...): this runs for every op call
         if not isinstance(x, Tensor):
             return False
     return True
+
+
+def _any_tensor(inputs):
+    for x in inputs:
+        if isinstance(x, Tensor):
+            return True
+    return False
 
 
 def _as_tensors(inputs, name):
@@ -240,7 +259,8 @@ class Scatter:
         """array[index] += values, in place, accumulating repeated indices."""
         from .ops.indexing import add_at
 
-        add_at(array, self.index, self.values.data)
+        values = self.values
+        add_at(array, self.index, values.data if isinstance(values, Tensor) else values)
 
     def dense(self, dtype):
         """The same gradient as a dense Tensor built with differentiable ops."""

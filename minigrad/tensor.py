@@ -317,7 +317,7 @@ class Tensor:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body, *extras]) + ")"
 
-    # ---- comparisons: bool tensors, never differentiable -----------------------------------
+    # ---- comparisons and logic: bool tensors, never differentiable ------------------------
 
     def _compare(self, other, ufunc):
         other = other.data if isinstance(other, Tensor) else other
@@ -340,6 +340,23 @@ class Tensor:
 
     def __ge__(self, other):
         return self._compare(other, np.greater_equal)
+
+    def __and__(self, other):
+        return self._compare(other, np.logical_and)
+
+    def __or__(self, other):
+        return self._compare(other, np.logical_or)
+
+    def __invert__(self):
+        return Tensor._wrap(np.logical_not(self.data))
+
+    def any(self, axis=None):
+        """Whether any element is true (a bool tensor, not differentiable)."""
+        return Tensor._wrap(np.asarray(np.any(self.data, axis=axis)))
+
+    def all(self, axis=None):
+        """Whether every element is true (a bool tensor, not differentiable)."""
+        return Tensor._wrap(np.asarray(np.all(self.data, axis=axis)))
 
     # ---- dtype -----------------------------------------------------------------------------
 
@@ -418,6 +435,9 @@ class Tensor:
 
     def abs(self):
         return ops.abs(self)
+
+    def sign(self):
+        return ops.sign(self)
 
     def sigmoid(self):
         return ops.sigmoid(self)

@@ -150,6 +150,7 @@ ROWS = [
     Row("log", elementwise(sp.log), UNARY, (POSITIVE,)),
     Row("sqrt", elementwise(sp.sqrt), UNARY, (POSITIVE,)),
     Row("abs", elementwise(sp.Abs), UNARY, (NONZERO,)),
+    Row("sign", elementwise(sp.sign), UNARY, (NONZERO,)),
     Row("sigmoid", elementwise(sigmoid), UNARY, (Uniform(-6, 6),)),
     Row("tanh", elementwise(sp.tanh), UNARY),
     Row("relu", elementwise(lambda x: sp.Max(x, 0)), UNARY, (NONZERO,)),

@@ -1,6 +1,6 @@
 """Every differentiable op, grouped by domain; ``registry()`` lists them all.
 
-* ``elementwise``: + − × ÷ **, neg, exp, log, sqrt, abs, sigmoid, tanh, relu,
+* ``elementwise``: + − × ÷ **, neg, exp, log, sqrt, abs, sign, sigmoid, tanh, relu,
   maximum, minimum, where, clip, to
 * ``reduction``: sum, mean, max, min, logsumexp
 * ``shape``: reshape, permute, broadcast_to, stack, concatenate (+ transpose, split, unbind)
@@ -28,6 +28,7 @@ from .elementwise import (
     pow,
     relu,
     sigmoid,
+    sign,
     sqrt,
     sub,
     tanh,
@@ -80,6 +81,7 @@ __all__ = [
     "relu",
     "reshape",
     "sigmoid",
+    "sign",
     "split",
     "sqrt",
     "stack",

@@ -2,19 +2,15 @@
 
 Binary ops broadcast by numpy's rules. Their backward rules return gradients
 in the broadcast shape of the output; the engine sums them back to each
-input's shape.
+input's shape. A comparison such as ``x > 0`` inside a rule is a mask: a
+constant, whose derivative is zero.
 """
 
 import numpy as np
 
 from ..grad_mode import no_grad
 from ..graph import Op
-from ..tensor import FLOAT_DTYPES, Tensor
-
-
-def _constant(array):
-    """A Tensor the graph treats as a constant (a mask or a sign): its derivative is zero."""
-    return Tensor._wrap(np.asarray(array))
+from ..tensor import FLOAT_DTYPES
 
 
 class Add(Op):
@@ -78,18 +74,19 @@ class Pow(Op):
         return x**y
 
     def backward(self, grad, z, x, y):
-        dx = dy = None
-        if x.requires_grad:
+        def dx():
             safe_y = where(y == 0, 1, y)  # y·x^(y−1) is 0 at y = 0; avoid 0·inf at x = 0
-            dx = grad * y * x ** (safe_y - 1)
-        if y.requires_grad:
-            if np.any(x.data < 0):
+            return grad * y * x ** (safe_y - 1)
+
+        def dy():  # only when the exponent needs a gradient: x ** 2 has none to give
+            if (x < 0).any():
                 raise ValueError(
                     "pow: the gradient with respect to the exponent needs ln(base), which is "
-                    f"undefined for negative bases (min base {x.data.min()})"
+                    f"undefined for negative bases (min base {x.min()})"
                 )
             positive = x > 0
-            dy = grad * where(positive, z * log(where(positive, x, 1)), 0)
+            return grad * where(positive, z * log(where(positive, x, 1)), 0)
+
         return dx, dy
 
 
@@ -152,7 +149,17 @@ class Abs(Op):
         return np.abs(x)
 
     def backward(self, grad, z, x):
-        return grad * _constant(np.sign(x.data))
+        return grad * sign(x)
+
+
+class Sign(Op):
+    """z = sign(x) ∈ {−1, 0, 1}.    dz/dx = 0 (everywhere but at 0, where it does not exist)."""
+
+    def forward(self, x):
+        return np.sign(x)
+
+    def backward(self, grad, z, x):
+        return grad * 0
 
 
 def stable_sigmoid(x):
@@ -197,12 +204,12 @@ class Relu(Op):
         return np.maximum(x, 0)
 
     def backward(self, grad, z, x):
-        return grad * _constant(x.data > 0)
+        return grad * (x > 0)
 
 
-def _tie_split(wins, ties, dtype):
+def _tie_split(wins, ties):
     """1 where the first input wins, ½ where the two tie, 0 elsewhere (a constant)."""
-    return _constant(wins + ties * dtype.type(0.5))
+    return wins + ties * 0.5
 
 
 class Maximum(Op):
@@ -215,7 +222,7 @@ class Maximum(Op):
         return np.maximum(x, y)
 
     def backward(self, grad, z, x, y):
-        share = _tie_split(x.data > y.data, x.data == y.data, z.dtype)
+        share = _tie_split(x > y, x == y)
         return grad * share, grad * (1 - share)
 
 
@@ -229,7 +236,7 @@ class Minimum(Op):
         return np.minimum(x, y)
 
     def backward(self, grad, z, x, y):
-        share = _tie_split(x.data < y.data, x.data == y.data, z.dtype)
+        share = _tie_split(x < y, x == y)
         return grad * share, grad * (1 - share)
 
 
@@ -254,12 +261,11 @@ class Clip(Op):
         return np.clip(x, min, max)
 
     def backward(self, grad, z, x, min=None, max=None):  # noqa: A002
-        inside = np.ones(x.shape, dtype=bool)
         if min is not None:
-            inside &= x.data >= min
+            grad = where(x >= min, grad, 0)
         if max is not None:
-            inside &= x.data <= max
-        return grad * _constant(inside)
+            grad = where(x <= max, grad, 0)
+        return grad
 
 
 class To(Op):
@@ -273,11 +279,11 @@ class To(Op):
         return x.astype(dtype)
 
     def backward(self, grad, z, x, dtype=None):
-        return grad.to(x.dtype)
+        return to(grad, x.dtype)
 
     def __call__(self, x, dtype):
         dtype = np.dtype(dtype)
-        if isinstance(x, Tensor) and x.dtype == dtype:
+        if x.dtype == dtype:
             return x
         if dtype not in FLOAT_DTYPES:
             with no_grad():
@@ -295,6 +301,7 @@ exp = Exp()
 log = Log()
 sqrt = Sqrt()
 abs = Abs()  # noqa: A001 - as torch.abs
+sign = Sign()
 sigmoid = Sigmoid()
 tanh = Tanh()
 relu = Relu()

@@ -39,24 +39,20 @@ class Matmul(Op):
 
     def backward(self, grad, z, x, y):
         if x.ndim == 2 and y.ndim == 2:  # the plain matrix product
-            return (
-                grad @ y.T if x.requires_grad else None,
-                x.T @ grad if y.requires_grad else None,
-            )
+            return (lambda: grad @ y.T), (lambda: x.T @ grad)
         xm = x if x.ndim > 1 else x.reshape(1, -1)
         ym = y if y.ndim > 1 else y.reshape(-1, 1)
         batch = np.broadcast_shapes(xm.shape[:-2], ym.shape[:-2])
         g = grad.reshape((*batch, xm.shape[-2], ym.shape[-1]))
-        dx = g @ ym.mT if x.requires_grad else None
-        dy = None
-        if y.requires_grad:
+
+        def dy():
             if xm.ndim > 2 and ym.ndim == 2:
-                dy = _fold_batch(xm).mT @ _fold_batch(g)
+                d = _fold_batch(xm).mT @ _fold_batch(g)
             else:
-                dy = xm.mT @ g
-            if y.ndim == 1:
-                dy = dy.squeeze(-1)
-        return dx, dy
+                d = xm.mT @ g
+            return d.squeeze(-1) if y.ndim == 1 else d
+
+        return (lambda: g @ ym.mT), dy
 
 
 matmul = Matmul()

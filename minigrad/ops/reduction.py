@@ -10,8 +10,8 @@ import math
 import numpy as np
 
 from ..graph import Op
-from ..tensor import Tensor
 from .elementwise import exp
+from .shape import broadcast_to
 
 
 def _axis(axis):
@@ -48,7 +48,7 @@ class Sum(Op):
         return np.sum(x, axis=_axis(axis), keepdims=keepdims)
 
     def backward(self, grad, z, x, axis=None, keepdims=False):
-        return _unreduce(grad, x.shape, _axis(axis), keepdims).broadcast_to(x.shape)
+        return broadcast_to(_unreduce(grad, x.shape, _axis(axis), keepdims), x.shape)
 
 
 class Mean(Op):
@@ -63,7 +63,7 @@ class Mean(Op):
 
     def backward(self, grad, z, x, axis=None, keepdims=False):
         axis = _axis(axis)
-        return _unreduce(grad, x.shape, axis, keepdims).broadcast_to(x.shape) / _count(
+        return broadcast_to(_unreduce(grad, x.shape, axis, keepdims), x.shape) / _count(
             x.shape, axis
         )
 
@@ -77,9 +77,8 @@ class _Extremum(Op):
 
     def backward(self, grad, z, x, axis=None, keepdims=False):
         axis = _axis(axis)
-        hits = x.data == _unreduce(z, x.shape, axis, keepdims).data
-        share = hits / np.sum(hits, axis=axis, keepdims=True)
-        return _unreduce(grad, x.shape, axis, keepdims) * Tensor._wrap(share.astype(x.dtype))
+        hits = x == _unreduce(z, x.shape, axis, keepdims)  # a mask: a constant
+        return _unreduce(grad, x.shape, axis, keepdims) * (hits / hits.sum(axis, keepdims=True))
 
 
 class Max(_Extremum):

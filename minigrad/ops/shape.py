@@ -36,7 +36,7 @@ class Permute(Op):
 
     def backward(self, grad, z, x, axes=None):
         inverse = np.argsort([a % x.ndim for a in axes])
-        return grad.permute(tuple(int(a) for a in inverse))
+        return permute(grad, tuple(int(a) for a in inverse))
 
 
 class BroadcastTo(Op):
