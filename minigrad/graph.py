@@ -207,8 +207,9 @@ class Node:
         self.params = params
         self.out = out.data
         self.out_version = out._version
-        self.versions = (*(t._version[0] for t in inputs), out._version[0])
-        self.needs_grad = tuple(t._requires_grad for t in inputs)
+        self.versions = [t._version[0] for t in inputs]
+        self.versions.append(out._version[0])
+        self.needs_grad = [t._requires_grad for t in inputs]
         self.epoch = _SWITCHES.inplace_epoch
         self.retained = None
         self.created_at = grad_mode.user_code_location() if _SWITCHES.anomaly_enabled else None

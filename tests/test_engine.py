@@ -352,8 +352,8 @@ def test_memory_stays_flat_over_many_iterations_without_the_garbage_collector():
     gc.disable()
     try:
         tracemalloc.start()
-        for _ in range(1000):  # warm up: Python's free lists and numpy's caches fill, then stop
-            _step(w, x)
+        for _ in range(5000):  # warm up: Python's free lists (2000 tuples of each size) and
+            _step(w, x)  # numpy's caches fill, then stop growing
         start, _ = tracemalloc.get_traced_memory()
         for _ in range(1000):
             _step(w, x)
