@@ -23,8 +23,24 @@ def add_at(array, index, values):
     """``array[index] += values`` in place, where repeated indices add up (``np.add.at``)."""
     if is_basic_index(index):
         array[index] += values
+    elif isinstance(index, np.ndarray) and index.dtype.kind in "iu" and array.dtype.kind == "f":
+        _add_rows(array, index, values)
     else:
         np.add.at(array, index, values)
+
+
+def _add_rows(array, rows, values):
+    """array[rows] += values for an integer array of row numbers (an embedding's gradient).
+
+    One ``np.bincount`` over the flat positions does what ``np.add.at`` does,
+    several times faster, and sums in float64.
+    """
+    row_size = array[0].size if len(array) else 0
+    rows = np.where(rows < 0, rows + len(array), rows)  # numpy's negative indices
+    positions = (rows.reshape(-1, 1) * row_size + np.arange(row_size)).reshape(-1)
+    values = np.broadcast_to(values, rows.shape + array.shape[1:]).reshape(-1)
+    totals = np.bincount(positions, weights=values, minlength=array.size)
+    array += totals.reshape(array.shape).astype(array.dtype, copy=False)
 
 
 class GetItem(Op):

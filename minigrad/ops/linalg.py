@@ -52,7 +52,7 @@ class Matmul(Op):
                 d = xm.mT @ g
             return d.squeeze(-1) if y.ndim == 1 else d
 
-        return (lambda: g @ ym.mT), dy
+        return (lambda: matmul(g, ym.mT)), dy  # matmul, not @: it folds a shared-matrix batch
 
 
 matmul = Matmul()
