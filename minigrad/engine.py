@@ -160,11 +160,13 @@ class _BackwardPass:
             if self.capture is not None:
                 needed = _leading_to(self.pending, lambda t: (t.grad_fn or id(t)) in self.targets)
             ready = [node for node in self.pending if node not in consumers]
+            keeping = self.capture is not None
             while ready:
                 node = ready.pop()
                 grad = self.pending.pop(node, None)
                 if grad is not None:
-                    self.receive(node, grad)
+                    if keeping or node.retained is not None:
+                        self.receive(node, grad)
                     if needed is None or node in needed:
                         self.visit(node, grad)
                 for t in node.inputs:
@@ -192,7 +194,8 @@ class _BackwardPass:
 
     def visit(self, node, grad):
         """Call the node's backward rule and pass each input's gradient on."""
-        node.check_versions()
+        if node.epoch != _SWITCHES.inplace_epoch:
+            node.check_versions()
         if self.create_graph:  # Tensors, and the output joined to the node, so all is recorded
             out = Tensor._wrap(node.out)
             out._requires_grad = True
@@ -209,10 +212,23 @@ class _BackwardPass:
                 f"backward of '{node.name}' returned {len(grads)} gradients for "
                 f"{len(node.inputs)} inputs"
             )
+        pending = self.pending
         for i, (t, g, needs) in enumerate(zip(node.inputs, grads, node.needs_grad)):
-            if needs and g is not None:
-                if callable(g):  # computed only now that it is known to be needed
-                    g = g()
+            if not needs or g is None:
+                continue
+            if callable(g):  # computed only now that it is known to be needed
+                g = g()
+            parent = t.grad_fn
+            if (  # the common case, inlined: an array of the right shape, first at its node
+                type(g) is np.ndarray
+                and parent is not None
+                and parent not in pending
+                and g.shape == t.data.shape
+                and g.dtype == t.data.dtype
+                and not _SWITCHES.anomaly_enabled
+            ):
+                pending[parent] = g
+            else:
                 self.deliver(t, self.fit(g, t, node, i))
 
     def fit(self, g, t, node, i):

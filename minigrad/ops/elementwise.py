@@ -181,7 +181,7 @@ def stable_sigmoid(x):
     for x ≥ 0 and e/(1+e) for x < 0, so exp never sees a positive argument.
     """
     x = np.asarray(x)
-    if np.min(x, initial=0.0) > _exp_overflow(x.dtype):
+    if np.minimum.reduce(x, axis=None, initial=0.0) > _exp_overflow(x.dtype):
         return 1.0 / (1.0 + np.exp(-x))
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1, e) / (1 + e)
