@@ -25,6 +25,7 @@ from .graph import Op
 from .ops import (
     abs,
     add,
+    addmm,
     broadcast_to,
     cat,
     clamp,

@@ -18,6 +18,8 @@ and arrays the pass allocated itself are summed into in place. With
 the gradients are differentiable and second derivatives come for free.
 """
 
+import operator
+
 import numpy as np
 
 from . import grad_mode
@@ -25,6 +27,7 @@ from .graph import Scatter
 from .tensor import Tensor
 
 _SWITCHES = grad_mode.switches
+_DATA = operator.attrgetter("data")
 
 
 def backward(tensors, grad_tensors=None, create_graph=False):
@@ -203,8 +206,13 @@ class _BackwardPass:
             inputs = node.inputs
         else:
             out = node.out
-            inputs = [t.data for t in node.inputs]
-        grads = _run_rule(node, grad, out, inputs)
+            inputs = list(map(_DATA, node.inputs))
+        if _SWITCHES.anomaly_enabled:
+            grads = _run_rule_checked(node, grad, out, inputs)
+        elif node.params:
+            grads = node.op.backward(grad, out, *inputs, **node.params)
+        else:
+            grads = node.op.backward(grad, out, *inputs)
         if type(grads) is not tuple:
             grads = (grads,)
         if len(grads) != len(node.inputs):
@@ -315,11 +323,9 @@ def _owned_copy(array, owned):
     return array if owned else array.copy()
 
 
-def _run_rule(node, grad, out, inputs):
-    """Call the node's backward rule. In anomaly mode the ops inside the rule are not checked
-    one by one: the gradients it returns are (in ``fit``), so the error names this node."""
-    if not _SWITCHES.anomaly_enabled:
-        return node.op.backward(grad, out, *inputs, **node.params)
+def _run_rule_checked(node, grad, out, inputs):
+    """The node's backward rule in anomaly mode. The ops inside the rule are not checked one
+    by one: the gradients it returns are (in ``fit``), so the error names this node."""
     _SWITCHES.anomaly_enabled = False
     try:
         return node.op.backward(grad, out, *inputs, **node.params)

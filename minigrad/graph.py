@@ -8,6 +8,7 @@ that uses it is dropped. ``minigrad.engine`` walks these nodes backward.
 """
 
 import inspect
+import operator
 import weakref
 
 import numpy as np
@@ -19,6 +20,8 @@ from .tensor import Tensor
 _SWITCHES = grad_mode.switches
 _REGISTRY = {}
 _wrap = Tensor._wrap
+_DATA = operator.attrgetter("data")
+_REQUIRES_GRAD = operator.attrgetter("_requires_grad")
 
 
 class Op:
@@ -102,7 +105,7 @@ class Op:
             return self.run_forward(inputs, params)  # arrays in, an array out
         else:
             tensors = _as_tensors(inputs, self.name)
-        data = self.run_forward([t.data for t in tensors], params)
+        data = self.run_forward(list(map(_DATA, tensors)), params)
         out = _wrap(data)
         if self.view:
             out._version = tensors[0]._version
@@ -181,11 +184,11 @@ class Node:
     """A recorded call of an op: everything its backward rule needs, nothing that points back.
 
     It keeps the output's *array* and *version counter*, not the output
-    Tensor. ``versions`` remembers the version of every input and of the
-    output when the op ran, so backward can refuse values that were changed in
-    place since; ``epoch`` is the count of in-place changes anywhere at that
-    time, so the check is skipped when nothing changed at all. ``needs_grad``
-    remembers which inputs required grad.
+    Tensor. A version counter holds the epoch (the running count of in-place
+    changes anywhere) of its tensor's last in-place change, and ``epoch`` is
+    that count when the op ran: an input or output whose counter is newer was
+    changed since, and backward refuses it. ``needs_grad`` remembers which
+    inputs required grad.
     """
 
     __slots__ = (
@@ -194,7 +197,6 @@ class Node:
         "params",
         "out",
         "out_version",
-        "versions",
         "needs_grad",
         "epoch",
         "retained",
@@ -207,9 +209,7 @@ class Node:
         self.params = params
         self.out = out.data
         self.out_version = out._version
-        self.versions = [t._version[0] for t in inputs]
-        self.versions.append(out._version[0])
-        self.needs_grad = [t._requires_grad for t in inputs]
+        self.needs_grad = list(map(_REQUIRES_GRAD, inputs))
         self.epoch = _SWITCHES.inplace_epoch
         self.retained = None
         self.created_at = grad_mode.user_code_location() if _SWITCHES.anomaly_enabled else None
@@ -227,13 +227,13 @@ class Node:
         if self.epoch == _SWITCHES.inplace_epoch:
             return
         counters = (*(t._version for t in self.inputs), self.out_version)
-        for i, (counter, version) in enumerate(zip(counters, self.versions)):
-            if counter[0] != version:
+        for i, counter in enumerate(counters):
+            if counter[0] > self.epoch:
                 what = "its output" if i == len(self.inputs) else f"input {i}"
                 raise RuntimeError(
-                    f"backward of '{self.name}': {what} was modified in place after the op ran "
-                    f"(version {version}, now {counter[0]}), so its gradient would be wrong. "
-                    "Use an out-of-place op, or recompute the forward pass."
+                    f"backward of '{self.name}': {what} was modified in place after the op ran, "
+                    "so its gradient would be wrong. Use an out-of-place op, or recompute "
+                    "the forward pass."
                 )
 
     def __repr__(self):
@@ -258,14 +258,27 @@ class Scatter:
 
     def add_into(self, array):
         """array[index] += values, in place, accumulating repeated indices."""
-        from .ops.indexing import add_at
-
         values = self.values
-        add_at(array, self.index, values.data if isinstance(values, Tensor) else values)
+        _OPS.indexing.add_at(
+            array, self.index, values.data if isinstance(values, Tensor) else values
+        )
 
     def dense(self, dtype):
         """The same gradient as a dense Tensor built with differentiable ops."""
-        from .ops.indexing import index_put
-
         zeros = Tensor._wrap(np.zeros(self.shape, dtype=dtype))
-        return index_put(zeros, self.index, self.values, accumulate=True)
+        return _OPS.index_put(zeros, self.index, self.values, accumulate=True)
+
+
+class _LazyOps:
+    """minigrad.ops, which is built on this module and so cannot be imported at its top.
+    The first use replaces this stand-in with the module itself."""
+
+    def __getattr__(self, name):
+        global _OPS
+        from . import ops
+
+        _OPS = ops
+        return getattr(ops, name)
+
+
+_OPS = _LazyOps()

@@ -184,9 +184,14 @@ class Tensor:
         return self
 
     def _bump_version(self):
-        """Record an in-place change: backward refuses graphs that saved the old values."""
-        self._version[0] += 1
-        grad_mode.switches.inplace_epoch += 1
+        """Record an in-place change: backward refuses graphs that used the old values.
+
+        The counter (shared with views) holds the epoch of this change, and the
+        epoch counts in-place changes anywhere (see ``graph.Node``).
+        """
+        switches = grad_mode.switches
+        switches.inplace_epoch += 1
+        self._version[0] = switches.inplace_epoch
 
     def add_(self, other, alpha=1):
         """self += alpha * other, in place."""
@@ -465,6 +470,10 @@ class Tensor:
 
     def matmul(self, other):
         return ops.matmul(self, other)
+
+    def addmm(self, mat1, mat2):
+        """self + mat1 @ mat2, as ``torch.Tensor.addmm``."""
+        return ops.addmm(self, mat1, mat2)
 
     # ---- reductions ------------------------------------------------------------------------
 

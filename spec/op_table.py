@@ -276,4 +276,12 @@ ROWS = [
     ),
 ]
 
+ROWS.append(
+    Row(
+        "addmm",
+        lambda X, A, B: X + np.matmul(A, B),
+        [Case(((2, 3), (2, 4), (4, 3))), Case(((3,), (2, 4), (4, 3))), Case(((), (1, 2), (2, 2)))],
+    )
+)
+
 TABLE = {row.op: row for row in ROWS}

@@ -28,6 +28,11 @@ from .module import Module
 # ---- the math of one step ---------------------------------------------------------------------
 
 
+def _affine(x, h, w_t):
+    """x + h W_hhᵀ: one ``addmm`` for a batch of states (an unbatched cell has a vector h)."""
+    return ops.addmm(x, h, w_t) if h.ndim == 2 else x + h @ w_t
+
+
 class RNNMath:
     """h' = act(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh)."""
 
@@ -45,7 +50,7 @@ class RNNMath:
 
     def step(self, xp, h, w_hh_t, b_hh):
         """One step from the input projection ``xp`` = x W_ihᵀ + b_ih (+ b_hh when folded)."""
-        z = xp + h @ w_hh_t
+        z = _affine(xp, h, w_hh_t)
         if b_hh is not None:
             z = z + b_hh
         return self.act(z)
@@ -59,7 +64,7 @@ class LSTMMath:
 
     def step(self, xp, state, w_hh_t, b_hh):
         h, c = state
-        z = xp + h @ w_hh_t
+        z = _affine(xp, h, w_hh_t)
         if b_hh is not None:
             z = z + b_hh
         i, f, g, o = ops.split(z, z.shape[-1] // 4, axis=-1)
@@ -74,9 +79,7 @@ class GRUMath:
     fold_hidden_bias = False  # b_hn sits inside r ⊙ (...), so it cannot join the input side
 
     def step(self, xp, h, w_hh_t, b_hh):
-        hp = h @ w_hh_t
-        if b_hh is not None:
-            hp = hp + b_hh
+        hp = h @ w_hh_t if b_hh is None else _affine(b_hh, h, w_hh_t)
         x_r, x_z, x_n = ops.split(xp, xp.shape[-1] // 3, axis=-1)
         h_r, h_z, h_n = ops.split(hp, hp.shape[-1] // 3, axis=-1)
         r = (x_r + h_r).sigmoid()

@@ -5,7 +5,7 @@
 * ``reduction``: sum, mean, max, min, logsumexp
 * ``shape``: reshape, permute, broadcast_to, stack, concatenate (+ transpose, split, unbind)
 * ``indexing``: getitem, index_put
-* ``linalg``: matmul
+* ``linalg``: matmul, addmm
 
 To add an op, subclass ``minigrad.Op`` (``minigrad/graph.py``) (forward and backward side by
 side, the math in the docstring), create one instance, and add its row to the
@@ -36,7 +36,7 @@ from .elementwise import (
     where,
 )
 from .indexing import getitem, index_put
-from .linalg import matmul
+from .linalg import addmm, matmul
 from .reduction import logsumexp, max, mean, min, sum
 from .shape import (
     broadcast_to,
@@ -57,6 +57,7 @@ __all__ = [
     "unregister",
     "abs",
     "add",
+    "addmm",
     "broadcast_to",
     "cat",
     "clamp",

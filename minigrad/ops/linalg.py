@@ -55,4 +55,24 @@ class Matmul(Op):
         return (lambda: matmul(g, ym.mT)), dy  # matmul, not @: it folds a shared-matrix batch
 
 
+class Addmm(Op):
+    """z = x + a @ b for matrices a (n, k) and b (k, m); x broadcasts to (n, m) (as torch.addmm).
+
+    ∂L/∂x = G (summed back to x's shape by the engine),  ∂L/∂a = G bᵀ,  ∂L/∂b = aᵀ G.
+    One op instead of two for the step of a recurrence, x_t W_ihᵀ + h W_hhᵀ.
+    """
+
+    def forward(self, x, a, b):
+        if a.ndim != 2 or b.ndim != 2:
+            raise ValueError(f"addmm: a and b must be matrices, got shapes {a.shape} and {b.shape}")
+        if a.shape[1] != b.shape[0]:
+            inner = f"{a.shape[1]} != {b.shape[0]}"
+            raise ValueError(f"addmm: shapes {a.shape} and {b.shape} are not aligned ({inner})")
+        return np.add(x, a @ b)
+
+    def backward(self, grad, z, x, a, b):
+        return grad, (lambda: grad @ b.T), (lambda: a.T @ grad)
+
+
 matmul = Matmul()
+addmm = Addmm()
