@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint format demo clean
+.PHONY: test lint format demo bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ demo: $(STAMP)
 	rm -rf runs/demo
 	$(BIN)/python -m minigrad train --out runs/demo
 	$(BIN)/python -m minigrad sample --checkpoint runs/demo --prime "class " --length 300 --seed 1
+
+# Speed against hand-written numpy (and PyTorch eager, if installed); writes benchmarks/results.md.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -24,7 +24,8 @@ sys.path.insert(0, str(ROOT))
 import minigrad.functional as F  # noqa: E402
 from minigrad import nn, optim  # noqa: E402
 from minigrad.models import CharRNN  # noqa: E402
-from spec.bptt_reference import NAMES, backward, forward_loss, init_params  # noqa: E402
+from spec import bptt_reference  # noqa: E402
+from spec.bptt_reference import NAMES, forward_loss, init_params  # noqa: E402
 
 SIZES = {
     "tiny": dict(V=11, E=4, H=8, B=2, T=6),
@@ -55,7 +56,7 @@ class NumpyStep:
         self.loss, self.cache = forward_loss(self.params, inputs, targets, "sigmoid")
 
     def backward(self):
-        grads = backward(self.params, self.cache)
+        grads = bptt_reference.backward(self.params, self.cache)
         grads["rnn.bias_hh_l0"] = grads["rnn.bias_hh_l0"].copy()  # a parameter's own array
         total = np.sqrt(sum(float(np.dot(g.ravel(), g.ravel())) for g in grads.values()))
         scale = min(1.0, CLIP / (total + 1e-6))
@@ -134,7 +135,7 @@ def check_gradients(size):
     """Assert that minigrad's gradients equal the reference's (1e-10 relative) before timing."""
     params, inputs, targets = data(size)
     ref_loss, ref_cache = forward_loss(params, inputs, targets, "sigmoid")
-    ref = backward(params, ref_cache)
+    ref = bptt_reference.backward(params, ref_cache)
     step = MinigradStep(params)
     step.forward(inputs, targets)
     step.loss.backward()
@@ -175,7 +176,7 @@ def time_steps(steppers, inputs, targets, repeats, warmup=3):
     return result
 
 
-def backward_scaling(lengths, repeats=3):
+def backward_scaling(lengths, repeats=5):
     """Backward time (ms, median) of the small σ-RNN model for each sequence length."""
     s = SIZES["small"]
     out = {}
@@ -233,7 +234,9 @@ def load_torch(allowed):
         import torch
     except ImportError:
         return None
-    torch.set_num_threads(max(1, torch.get_num_threads()))
+    # One thread: PyTorch's faster setting for these sizes here; with two, its threads and
+    # numpy's BLAS threads contend, and it runs several times slower.
+    torch.set_num_threads(1)
     return torch
 
 
@@ -291,7 +294,9 @@ def figures(report):
 def markdown(report):
     lines = [f"Machine: {report['machine']}", ""]
     torch_note = (
-        f"PyTorch {report['torch']} eager" if report["torch"] else "PyTorch: not installed, skipped"
+        f"PyTorch {report['torch']} eager, one thread"
+        if report["torch"]
+        else "PyTorch: not installed, skipped"
     )
     lines += [f"σ-RNN language-model training step, ms (median). {torch_note}.", ""]
     lines += [

@@ -315,3 +315,19 @@ def test_max_returns_values_and_argmax_the_indices():
     assert x.max(axis=1).tolist() == [5.0, 7.0]
     assert x.argmax(axis=1).tolist() == [1, 0] and x.argmin().item() == 0
     assert x.argmax(axis=0, keepdims=True).shape == (1, 2)
+
+
+def test_addmm_is_x_plus_a_at_b_and_names_bad_shapes():
+    x, a, b = leaf(np.ones(3)), leaf(np.ones((2, 4))), leaf(np.ones((4, 3)))
+    out = mg.addmm(x, a, b)
+    assert out.tolist() == [[5.0] * 3] * 2 and x.addmm(a, b).tolist() == out.tolist()
+    out.sum().backward()
+    assert x.grad.tolist() == [2.0] * 3 and a.grad.tolist() == [[3.0] * 4] * 2
+    with pytest.raises(
+        ValueError, match=r"addmm: a and b must be matrices, got shapes \(4,\) and \(4, 3\)"
+    ):
+        mg.addmm(x, mg.ones(4), b)
+    with pytest.raises(
+        ValueError, match=r"addmm: shapes \(2, 4\) and \(3, 3\) are not aligned \(4 != 3\)"
+    ):
+        mg.addmm(x, a, mg.ones(3, 3))

@@ -1,0 +1,62 @@
+"""The benchmark runs at a tiny size and prints every figure; its gradient check is real."""
+
+import numpy as np
+import pytest
+
+from benchmarks import bench
+
+
+def test_the_bench_prints_a_well_formed_report(tmp_path, capsys):
+    out = tmp_path / "results.md"
+    report = bench.main(
+        ["--sizes", "tiny", "--repeats", "2", "--lengths", "10,20", "--no-torch", "--out", str(out)]
+    )
+    text = capsys.readouterr().out
+    assert out.read_text() in text
+    for heading in ("Machine:", "| size | implementation | forward | backward | step | ratio to numpy |",
+                    "LSTM language-model step", "Backward time of the small σ-RNN model", "Peak memory",
+                    "| target | limit | measured | met |", "PyTorch: not installed, skipped"):  # fmt: skip
+        assert heading in text
+    tiny = report["sizes"]["tiny"]
+    assert set(tiny) == {"minigrad", "numpy"}
+    assert all(v > 0 for t in tiny.values() for v in t.values())
+    assert set(report["scaling"]) == {10, 20} and report["memory"]["minigrad"] > 0
+    rows = [line for line in text.splitlines() if line.startswith("| tiny |")]
+    assert [len(r.split("|")) for r in rows] == [8, 8, 6]  # minigrad, numpy; then the LSTM row
+
+
+def test_the_gradient_check_fails_loudly_when_the_engine_disagrees(monkeypatch):
+    real = bench.bptt_reference.backward
+
+    def off_by_a_little(params, cache):
+        grads = real(params, cache)
+        grads["rnn.weight_hh_l0"] = grads["rnn.weight_hh_l0"] * (1 + 1e-6)
+        return grads
+
+    monkeypatch.setattr(bench.bptt_reference, "backward", off_by_a_little)
+    with pytest.raises(AssertionError, match="gradient of rnn.weight_hh_l0 differs"):
+        bench.check_gradients("tiny")
+
+
+def test_figures_are_ratios_of_the_measured_medians():
+    report = {
+        "sizes": {
+            "small": {"minigrad": {"step": 3.0}, "numpy": {"step": 2.0}, "pytorch": {"step": 6.0}}
+        },
+        "scaling": {1000: 10.0, 10000: 110.0},
+        "memory": {"size": "medium", "minigrad": 30, "numpy": 20},
+    }
+    assert bench.figures(report) == pytest.approx(
+        {
+            "small_vs_numpy": 1.5,
+            "small_vs_torch": 0.5,
+            "backward_scaling": 1.1,
+            "memory_vs_numpy": 1.5,
+        }
+    )
+
+
+def test_unknown_sizes_are_refused():
+    with pytest.raises(SystemExit):
+        bench.main(["--sizes", "huge"])
+    assert np.isfinite(bench.SIZES["tiny"]["H"])
