@@ -35,6 +35,7 @@ from .ops import (
     exp,
     index_put,
     log,
+    log_softmax,
     logsumexp,
     matmul,
     max,

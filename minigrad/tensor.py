@@ -492,6 +492,9 @@ class Tensor:
     def logsumexp(self, axis=None, keepdims=False):
         return ops.logsumexp(self, axis, keepdims)
 
+    def log_softmax(self, axis=-1):
+        return ops.log_softmax(self, axis)
+
     def argmax(self, axis=None, keepdims=False):
         """Index of the maximum (int64, not differentiable). ``max`` returns only the values,
         as numpy's does."""

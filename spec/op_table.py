@@ -118,6 +118,10 @@ def _index_put(X, V, index=None, accumulate=False):
     return out
 
 
+def _log_softmax(X, axis=-1):
+    return X - _logsumexp(X, axis, keepdims=True)
+
+
 def _max(X, axis=None, keepdims=False):
     return reduce_along(X, axis, keepdims, lambda xs: sp.Max(*xs))
 
@@ -187,6 +191,11 @@ ROWS = [
     Row("max", _max, _reductions()),
     Row("min", _min, _reductions()),
     Row("logsumexp", _logsumexp, _reductions()),
+    Row(
+        "log_softmax",
+        _log_softmax,
+        [Case(((4,),)), Case(((3, 4),), {"axis": -1}), Case(((3, 4),), {"axis": 0})],
+    ),
     # shape
     Row(
         "reshape",

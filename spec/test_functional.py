@@ -43,12 +43,6 @@ TARGETS = np.array([0, 3, 1])
 
 ROWS = [
     Row(
-        "log_softmax",
-        _log_softmax,
-        [Case(((4,),)), Case(((3, 4),), {"axis": -1}), Case(((3, 4),), {"axis": 0})],
-        function=F.log_softmax,
-    ),
-    Row(
         "softmax",
         _softmax,
         [Case(((4,),)), Case(((3, 4),), {"axis": -1}), Case(((3, 4),), {"axis": 0})],

@@ -25,7 +25,7 @@ UNARY = {
     name: (getattr(mg.Tensor, name), getattr(mg, name))
     for name in ["neg", "exp", "log", "sqrt", "abs", "sign", "sigmoid", "tanh", "relu"]
 }
-REDUCTIONS = ["sum", "mean", "max", "min", "logsumexp"]
+REDUCTIONS = ["sum", "mean", "max", "min", "logsumexp", "log_softmax"]
 
 
 @pytest.mark.parametrize("name", list(SPELLINGS))

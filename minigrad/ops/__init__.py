@@ -2,7 +2,7 @@
 
 * ``elementwise``: + − × ÷ **, neg, exp, log, sqrt, abs, sign, sigmoid, tanh, relu,
   maximum, minimum, where, clip, to
-* ``reduction``: sum, mean, max, min, logsumexp
+* ``reduction``: sum, mean, max, min, logsumexp, log_softmax
 * ``shape``: reshape, permute, broadcast_to, stack, concatenate (+ transpose, split, unbind)
 * ``indexing``: getitem, index_put
 * ``linalg``: matmul, addmm
@@ -37,7 +37,7 @@ from .elementwise import (
 )
 from .indexing import getitem, index_put
 from .linalg import addmm, matmul
-from .reduction import logsumexp, max, mean, min, sum
+from .reduction import log_softmax, logsumexp, max, mean, min, sum
 from .shape import (
     broadcast_to,
     cat,
@@ -68,6 +68,7 @@ __all__ = [
     "getitem",
     "index_put",
     "log",
+    "log_softmax",
     "logsumexp",
     "matmul",
     "max",

@@ -116,8 +116,27 @@ class Logsumexp(Op):
         )
 
 
+class LogSoftmax(Op):
+    """z = x − logsumexp(x) along ``axis``: log softmax, computed without overflow.
+
+    ∂L/∂x = G − softmax(x) · Σ G along ``axis``,  with softmax(x) = e^z.
+    """
+
+    name = "log_softmax"
+
+    def forward(self, x, axis=-1):
+        m = np.max(x, axis=axis, keepdims=True)
+        shifted = x - np.where(np.isfinite(m), m, 0)
+        with np.errstate(divide="ignore"):
+            return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+    def backward(self, grad, z, x, axis=-1):
+        return grad - exp(z) * grad.sum(axis, keepdims=True)
+
+
 sum = Sum()  # noqa: A001 - the op is called sum, as torch.sum
 mean = Mean()
 max = Max()  # noqa: A001
 min = Min()  # noqa: A001
 logsumexp = Logsumexp()
+log_softmax = LogSoftmax()
