@@ -99,12 +99,13 @@ class Op:
 
     def apply(self, inputs, params):
         """Run forward on ``inputs`` (Tensors or numbers) and record a Node if needed."""
-        if _all_tensors(inputs):
-            tensors = inputs
-        elif not _any_tensor(inputs):
-            return self.run_forward(inputs, params)  # arrays in, an array out
-        else:
-            tensors = _as_tensors(inputs, self.name)
+        tensors = inputs
+        for x in inputs:  # a loop here, not a helper: this runs for every op call
+            if not isinstance(x, Tensor):
+                if not _any_tensor(inputs):
+                    return self.run_forward(inputs, params)  # arrays in, an array out
+                tensors = _as_tensors(inputs, self.name)
+                break
         data = self.run_forward(list(map(_DATA, tensors)), params)
         out = _wrap(data)
         if self.view:
@@ -129,13 +130,6 @@ class Op:
 
     def __repr__(self):
         return f"<op {self.name}>"
-
-
-def _all_tensors(inputs):
-    for x in inputs:  # a loop, not all(...): this runs for every op call
-        if not isinstance(x, Tensor):
-            return False
-    return True
 
 
 def _any_tensor(inputs):
