@@ -76,8 +76,11 @@ class Op:
 
     def __call__(self, *args, **params):
         n = len(args) if self._variadic else self._n_inputs
-        if len(args) == n and not params:  # the common call: tensors only, default parameters
-            return self.apply(args, self._defaults)
+        if not params:  # the common calls: every parameter defaulted, or every one given in order
+            if len(args) == n:
+                return self.apply(args, self._defaults)
+            if len(args) == n + len(self._param_names):
+                return self.apply(args[:n], dict(zip(self._param_names, args[n:])))
         if len(args) < n:
             raise TypeError(f"{self.name}: expected {n} tensor inputs, got {len(args)}")
         return self.apply(args[:n], self._bind(args[n:], params))

@@ -34,13 +34,14 @@ def _check_norm_type(norm_type):
 
 def _vector_norm(array, p):
     """‖array‖_p over all its elements, computed in float64."""
-    a = np.abs(np.asarray(array, dtype=np.float64)).ravel()
+    a = np.asarray(array, dtype=np.float64).ravel()
     if a.size == 0:
         return 0.0
-    if p == math.inf:
-        return float(a.max())
     if p == 2.0:
         return float(np.sqrt(np.dot(a, a)))
+    a = np.abs(a)
+    if p == math.inf:
+        return float(a.max())
     return float(np.sum(a**p) ** (1.0 / p))
 
 
