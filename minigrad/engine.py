@@ -12,10 +12,11 @@ the op's backward rule and then does all the bookkeeping itself:
 * it accumulates: into the pending gradient of the input's node, or into a
   leaf's ``.grad`` (``+=`` across backward calls, as in PyTorch).
 
-Without ``create_graph`` the rules run under ``no_grad``: nothing is recorded,
-and arrays the pass allocated itself are summed into in place. With
-``create_graph=True`` the rules are recorded like any other computation, so
-the gradients are differentiable and second derivatives come for free.
+Without ``create_graph`` the rules run on the plain numpy arrays: nothing is
+recorded, a rule costs what its numpy does, and arrays the pass allocated
+itself are summed into in place. With ``create_graph=True`` the same rules
+get Tensors and are recorded like any other computation, so the gradients
+are differentiable and second derivatives come for free.
 """
 
 import operator

@@ -52,7 +52,7 @@ class Config:
     embed: int = 48
     seq_len: int = 64
     batch: int = 32
-    steps: int = 600
+    steps: int = 800
     lr: float = 3e-3
     optim: str = "adam"
     momentum: float = 0.0
