@@ -20,7 +20,7 @@ import math
 import signal
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -65,7 +65,6 @@ class Config:
     max_rollbacks: int = 5
     sample_length: int = 300
     temperature: float = 0.8
-    extra: dict = field(default_factory=dict)
 
 
 class Stopped(Exception):

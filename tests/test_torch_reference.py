@@ -10,6 +10,8 @@ import pytest
 import minigrad as mg
 from minigrad import nn, optim
 
+from .fixtures.cases import CLIP_CASES, OPTIMIZERS
+
 REF = np.load(Path(__file__).with_name("fixtures") / "torch_reference.npz", allow_pickle=False)
 I, H = 3, 4
 
@@ -87,17 +89,6 @@ def test_embedding_matches_pytorch():
     assert close(emb.weight.grad.data, REF["Embedding/grad/weight"])
 
 
-CLIP_CASES = {
-    "ordinary": ([[3.0, 4.0], [12.0]], 2.0, 2.0),
-    "below": ([[0.3, 0.4], [0.0]], 10.0, 2.0),
-    "inf_norm": ([[3.0, -4.0], [2.0]], 1.0, float("inf")),
-    "one_norm": ([[3.0, -4.0], [2.0]], 1.0, 1.0),
-    "three_norm": ([[3.0, -4.0], [2.0, 0.5]], 1.0, 3.0),
-    "has_inf": ([[float("inf"), 1.0], [2.0]], 1.0, 2.0),
-    "has_nan": ([[float("nan"), 1.0], [2.0]], 1.0, 2.0),
-}
-
-
 @pytest.mark.parametrize("case", list(CLIP_CASES))
 def test_clip_grad_norm_matches_pytorch_including_inf_and_nan(case):
     grads, max_norm, norm_type = CLIP_CASES[case]
@@ -117,23 +108,11 @@ def test_clip_grad_value_matches_pytorch():
     assert np.array_equal(p.grad.data, REF["clip_value/grad0"])
 
 
-OPTIMIZERS = {
-    "sgd_plain": (optim.SGD, dict(lr=0.1)),
-    "sgd_momentum": (optim.SGD, dict(lr=0.1, momentum=0.9)),
-    "sgd_dampening": (optim.SGD, dict(lr=0.1, momentum=0.9, dampening=0.3, weight_decay=0.01)),
-    "sgd_nesterov": (optim.SGD, dict(lr=0.05, momentum=0.8, nesterov=True, weight_decay=0.1)),
-    "sgd_maximize": (optim.SGD, dict(lr=0.1, momentum=0.5, maximize=True)),
-    "adam": (optim.Adam, dict(lr=0.01)),
-    "adam_options": (optim.Adam, dict(lr=0.02, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1)),
-    "adam_amsgrad": (optim.Adam, dict(lr=0.01, amsgrad=True, maximize=True)),
-}
-
-
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
 def test_optimiser_trajectories_match_pytorch(name):
     cls, kwargs = OPTIMIZERS[name]
     p = nn.Parameter(REF["optim/start"].copy())
-    opt = cls([p], **kwargs)
+    opt = getattr(optim, cls)([p], **kwargs)
     for step, g in enumerate(REF["optim/grads"]):
         p.grad = mg.tensor(g)
         opt.step()
