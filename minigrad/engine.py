@@ -184,7 +184,9 @@ class _BackwardPass:
         return {i: self.as_tensor(g) for i, g in self.captured.items()}
 
     def as_tensor(self, g):
-        return g if isinstance(g, Tensor) else Tensor._wrap(g)
+        """A captured gradient for the caller of grad(): a graph Tensor, or an array of its own
+        (a rule's array may be read-only or shared with other gradients)."""
+        return g if isinstance(g, Tensor) else Tensor._wrap(np.array(g))
 
     def receive(self, node, grad):
         """The complete gradient of a node's output: keep it where it was asked for."""
@@ -295,7 +297,8 @@ class _BackwardPass:
             base = None if current is None else current.data
             total = Tensor._wrap(_owned_copy(*self.sum(base, False, g, t)))
         else:
-            self.sum(current.data, True, g, t)  # in place
+            self.sum(current.data, True, g, t)  # in place: a graph that used the old .grad
+            current._bump_version()  # must refuse to backpropagate through it now
             return
         t._grad = total
 

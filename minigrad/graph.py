@@ -54,7 +54,7 @@ class Op:
     """
 
     name = None
-    view = False  # forward may return a view of input 0, so the two share a version counter
+    view = False  # forward may return a view of input 0; if it does, they share a version counter
 
     def __init__(self):
         if self.name is None:
@@ -111,8 +111,8 @@ class Op:
                 break
         data = self.run_forward(list(map(_DATA, tensors)), params)
         out = _wrap(data)
-        if self.view:
-            out._version = tensors[0]._version
+        if self.view and np.may_share_memory(data, tensors[0].data):
+            out._version = tensors[0]._version  # a view: in-place changes reach both
         if _SWITCHES.grad_enabled:
             for t in tensors:
                 if t._requires_grad:

@@ -595,14 +595,19 @@ def _scaled(value, alpha):
 
 
 def _index(index):
-    """Turn tensors inside an index into their integer or bool arrays."""
-    if isinstance(index, Tensor):
-        return index.data
+    """An index with every tensor, list or array in it copied to an array of its own: the
+    graph keeps the index, so changing the caller's index later must not move a gradient."""
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    if isinstance(index, list):
-        return np.asarray(index)
-    return index
+        return tuple(_index_part(i) for i in index)
+    return _index_part(index)
+
+
+def _index_part(part):
+    if isinstance(part, Tensor):
+        return part.data.copy()
+    if isinstance(part, (list, np.ndarray)):
+        return np.array(part)
+    return part
 
 
 def tensor(data, requires_grad=False, dtype=None):

@@ -5,6 +5,7 @@ max σ' = 1/4 is γ, the per-step factor in the vanishing-gradient bound (γλ�
 """
 
 import numpy as np
+import pytest
 import sympy as sp
 
 import minigrad as mg
@@ -77,6 +78,27 @@ def test_engine_sigmoid_second_derivative_matches_sympy_at_every_point():
     expected = exact(D2, POINTS)
     assert np.isfinite(d2).all()
     assert np.all(np.abs(d2 - expected) <= 1e-10 * np.abs(expected) + 4 * EPS * d1)
+
+
+MODERATE = np.linspace(-10, 10, 201)  # no x above 10: float64 takes 1 − σ(x) for σ(−x)
+
+
+def test_engine_sigmoid_derivative_matches_sympy_where_it_uses_one_minus_sigma():
+    _, d1, d2 = engine_derivatives(MODERATE)
+    assert np.all(np.abs(d1 - exact(D1, MODERATE)) <= 1e-10 * exact(D1, MODERATE))
+    assert np.all(
+        np.abs(d2 - exact(D2, MODERATE)) <= 1e-10 * np.abs(exact(D2, MODERATE)) + 4 * EPS * d1
+    )
+
+
+@pytest.mark.parametrize("points", [POINTS, MODERATE], ids=["wide", "moderate"])
+def test_engine_sigmoid_derivative_is_accurate_in_float32(points):
+    t = mg.tensor(points, dtype=mg.float32, requires_grad=True)
+    (d1,) = mg.grad(mg.sigmoid(t).sum(), t)
+    expected = exact(D1, points.astype(np.float32).astype(np.float64))
+    tiny = np.finfo(np.float32).tiny  # below it float32 has no relative precision to speak of
+    assert d1.dtype == np.float32
+    assert np.all(np.abs(d1.data - expected) <= 1e-6 * expected + tiny)
 
 
 def test_engine_sigmoid_matches_sympy_in_float32_too():

@@ -234,3 +234,8 @@ def test_detect_anomaly_is_switched_off_on_exit():
     with detect_anomaly():
         pass
     assert not mg.grad_mode.switches.anomaly_enabled
+
+
+def test_fast_mode_is_not_fooled_by_a_projection_that_happens_to_be_zero():
+    assert gradcheck(mg.log, leaf([1.0, 1.0]), fast_mode=True)  # vᵀ log(x) = 0 at x = 1
+    assert gradcheck(lambda x: x * 0.0 + mg.ones(2), leaf([1.0, 2.0]), fast_mode=True)

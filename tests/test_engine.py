@@ -543,3 +543,46 @@ def test_switching_off_requires_grad_after_the_forward_pass_does_not_lose_the_gr
     a.requires_grad = False
     y.backward()
     assert a.grad.tolist() == [3.0]
+
+
+# ---- found in the second review ---------------------------------------------------------------
+
+
+def test_a_graph_that_used_dot_grad_refuses_backward_after_grad_changes_in_place():
+    x, w = leaf([1.0, 2.0]), leaf([1.0, 1.0])
+    (x * x).sum().backward()
+    uses_grad = (x.grad * w).sum()
+    (x * x).sum().backward()  # x.grad += 2x, in place
+    with pytest.raises(RuntimeError, match="modified in place"):
+        uses_grad.backward()
+
+
+def test_grad_returns_arrays_of_their_own():
+    x, y = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    cotangent = mg.tensor([1.0, 1.0])
+    gx, gy = mg.grad(x + y, [x, y], cotangent)
+    with mg.no_grad():
+        gx.mul_(2)
+    assert gy.tolist() == [1.0, 1.0] and cotangent.tolist() == [1.0, 1.0]
+    (gs,) = mg.grad(x.sum(), x)  # sum's rule broadcasts a view; the result is still writable
+    gs.mul_(3)
+    assert gs.tolist() == [3.0, 3.0]
+
+
+def test_changing_an_index_after_indexing_does_not_move_the_gradient():
+    x = leaf([1.0, 2.0, 3.0, 4.0])
+    idx = mg.tensor([0, 1])
+    y = x[idx]
+    idx[0] = 3
+    y.sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0, 0.0, 0.0]
+
+
+def test_changing_a_copy_made_by_advanced_indexing_does_not_disturb_its_source():
+    x, w = leaf([1.0, 2.0, 3.0]), leaf([1.0, 1.0, 1.0])
+    y = (x * w).sum()
+    with mg.no_grad():
+        copy = x[[0, 2]]
+    copy.detach().zero_()  # a copy, not a view: x's values are untouched
+    y.backward()
+    assert w.grad.tolist() == [1.0, 2.0, 3.0]

@@ -83,9 +83,9 @@ def test_children_and_modules_walk_the_tree_as_pytorch():
     assert dict(net.named_children())["head"] is net.head
 
 
-def test_reassigning_or_deleting_an_attribute_updates_the_registry():
+def test_deleting_an_attribute_unregisters_it():
     block = Block()
-    block.scale = mg.ones(4)  # a plain Tensor is not a parameter
+    del block.scale
     assert "scale" not in dict(block.named_parameters())
     del block.inner
     assert [n for n, _ in block.named_parameters()] == []
@@ -243,3 +243,47 @@ def test_init_functions_fill_in_place_and_return_the_tensor():
     nn.init.normal_(p, mean=5.0, std=0.1)
     assert abs(p.data.mean() - 5.0) < 0.02 and abs(p.data.std() - 0.1) < 0.01
     assert p.requires_grad and p.is_leaf
+
+
+def test_a_parameter_slot_takes_only_a_parameter_or_none_as_in_pytorch():
+    lin = nn.Linear(2, 3)
+    with pytest.raises(
+        TypeError, match="cannot assign a Tensor as parameter 'weight'.*functional_call"
+    ):
+        lin.weight = lin.weight * 2
+    lin.bias = None
+    assert "bias" in lin._parameters and lin.bias is None
+    assert [n for n, _ in lin.named_parameters()] == ["weight"] and list(lin.state_dict()) == [
+        "weight"
+    ]
+    lin.bias = nn.Parameter(np.zeros(3))
+    assert [n for n, _ in lin.named_parameters()] == ["weight", "bias"]
+
+
+def test_buffers_and_children_keep_their_kind_when_reassigned():
+    block = Block()
+    block.count = mg.ones(1)
+    assert block.state_dict()["count"].tolist() == [1.0]
+    with pytest.raises(TypeError, match="cannot assign a int as buffer 'count'"):
+        block.count = 3
+    with pytest.raises(TypeError, match="cannot assign a int as child module 'inner'"):
+        block.inner = 3
+    block.inner = None
+    assert list(block.children()) == [] and "(inner): None" in repr(block)  # as PyTorch prints it
+
+
+def test_functional_call_runs_with_other_tensors_and_restores_the_parameters():
+    lin = nn.Linear(2, 1)
+    x = mg.ones(1, 2)
+    w = mg.tensor([[2.0, 3.0]], requires_grad=True)
+    out = nn.utils.functional_call(lin, {"weight": w, "bias": mg.zeros(1)}, (x,))
+    assert out.tolist() == [[5.0]]
+    out.sum().backward()
+    assert w.grad.tolist() == [[1.0, 1.0]] and lin.weight.grad is None
+    assert isinstance(lin.weight, nn.Parameter) and lin._parameters["weight"] is lin.weight
+    net = Net()
+    before = net(x.reshape(1, 2) @ mg.ones(2, 3))
+    y = nn.utils.functional_call(net, {"block.count": mg.ones(1)}, x.reshape(1, 2) @ mg.ones(2, 3))
+    assert y.tolist() == before.tolist()
+    with pytest.raises(KeyError, match="no parameter or buffer 'head.nothing'"):
+        nn.utils.functional_call(net, {"head.nothing": mg.ones(1)}, (x,))

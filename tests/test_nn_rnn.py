@@ -333,15 +333,13 @@ def test_embedding_picks_rows():
 
 def _loss_of_everything(module, kind):
     """A scalar loss of all the module returns, with fixed random weights, as a function of the
-    input and of every parameter (plain tensors put in their place), so that gradcheck covers
-    every gradient."""
+    input and of every parameter (gradcheck's leaves put in their place with functional_call),
+    so that gradcheck covers every gradient."""
     names = [n for n, _ in module.named_parameters()]
     weights = {}
 
     def loss(x, *params):
-        for name, p in zip(names, params):
-            setattr(module, name, p)
-        out, state = module(x)
+        out, state = nn.utils.functional_call(module, dict(zip(names, params)), (x,))
         parts = [out, *(state if kind == "LSTM" else (state,))]
         total = 0
         for i, part in enumerate(parts):

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..engine import grad
 from ..grad_mode import enable_grad
+from ..tensor import Tensor
 from .functional import _as_tuple, jacobian
 
 
@@ -104,7 +105,10 @@ def _check_projections(fn, inputs, checked, eps, atol, rtol):
         vs = [rng.standard_normal(y.shape) for y in ys]
         total = sum((y * v).sum() for y, v in zip(ys, vs) if y.requires_grad)
         wrt = [leaves[k] for k in checked]
-        grads = grad(total, wrt, allow_unused=True) if total else [None] * len(wrt)
+        if isinstance(total, Tensor) and total.requires_grad:
+            grads = grad(total, wrt, allow_unused=True)
+        else:  # no output depends on any checked input
+            grads = [None] * len(wrt)
     for k, g in zip(checked, grads):
         x = inputs[k].data
         u = rng.standard_normal(x.shape)

@@ -35,12 +35,26 @@ class Module:
                 f"cannot assign '{name}' before Module.__init__() is called; "
                 "call super().__init__() first"
             )
-        for registry in (self._parameters, self._buffers, self._modules):
-            registry.pop(name, None)
-        if isinstance(value, Parameter):
+        kind = type(value).__name__
+        if name in self._parameters and not (value is None or isinstance(value, Parameter)):
+            raise TypeError(
+                f"cannot assign a {kind} as parameter '{name}' (a Parameter or None is expected); "
+                "to run with other values, use minigrad.nn.utils.functional_call"
+            )
+        if name in self._buffers and not (value is None or isinstance(value, Tensor)):
+            raise TypeError(
+                f"cannot assign a {kind} as buffer '{name}' (a Tensor or None is expected)"
+            )
+        if name in self._modules and not (value is None or isinstance(value, Module)):
+            raise TypeError(
+                f"cannot assign a {kind} as child module '{name}' (a Module or None is expected)"
+            )
+        if isinstance(value, Parameter) or name in self._parameters:
             self._parameters[name] = value
-        elif isinstance(value, Module):
+        elif isinstance(value, Module) or name in self._modules:
             self._modules[name] = value
+        elif name in self._buffers:
+            self._buffers[name] = value
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name):
@@ -88,7 +102,7 @@ class Module:
                 continue
             seen.add(id(module))
             yield name, module
-            children = list(module._modules.items())
+            children = [(n, m) for n, m in module._modules.items() if m is not None]
             for child_name, child in reversed(children):
                 stack.append((f"{name}.{child_name}" if name else child_name, child))
 
@@ -97,10 +111,11 @@ class Module:
             yield module
 
     def named_children(self):
-        yield from self._modules.items()
+        yield from ((n, m) for n, m in self._modules.items() if m is not None)
 
     def children(self):
-        yield from self._modules.values()
+        for _, module in self.named_children():
+            yield module
 
     def named_parameters(self, prefix="", recurse=True):
         """(dotted name, Parameter) pairs; a Parameter shared by two modules is listed once."""
@@ -120,7 +135,8 @@ class Module:
     def named_buffers(self, prefix=""):
         for module_name, module in self.named_modules(prefix):
             for name, buffer in module._buffers.items():
-                yield (f"{module_name}.{name}" if module_name else name), buffer
+                if buffer is not None:
+                    yield (f"{module_name}.{name}" if module_name else name), buffer
 
     def buffers(self):
         for _, buffer in self.named_buffers():

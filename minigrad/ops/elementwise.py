@@ -192,18 +192,17 @@ class Sigmoid(Op):
 
     1 − σ(x) and σ(−x) are equal, but the rounding error of σ(x) (about ε)
     becomes a relative error of e^x·ε in 1 − σ(x): for large x the subtraction
-    cancels to 0, while σ(−x) stays exact. So when any x exceeds 10 the
-    derivative uses σ(−x), exact to a few ulps for every x (σ'(700) =
-    9.86e-305, not 0); when none does, the cheaper 1 − σ(x) is within
-    e^10·ε ≈ 3e-12 relative.
+    cancels to 0, while σ(−x) stays exact. So the derivative uses σ(−x), exact
+    to a few ulps for every x (σ'(700) = 9.86e-305, not 0), except in float64
+    when no x exceeds 10: there the cheaper 1 − σ(x) is within e^10·ε ≈ 3e-12.
     """
 
     def forward(self, x):
         return stable_sigmoid(x)
 
     def backward(self, grad, z, x):
-        complement = sigmoid(-x) if (x > 10).any() else 1 - z
-        return grad * z * complement
+        cheap = x.dtype == np.float64 and not (x > 10).any()
+        return grad * z * (1 - z if cheap else sigmoid(-x))
 
 
 class Tanh(Op):
