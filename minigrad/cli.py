@@ -13,6 +13,7 @@ import argparse
 import math
 import os
 import sys
+import time
 
 
 class UsageError(Exception):
@@ -229,10 +230,9 @@ def _add_train(commands):
 def _train_config(args):
     """The run's Config and folder, from the options (or from the run folder with --resume)."""
     import dataclasses
-    import time as _time
 
     from .serialization import load
-    from .train import CHECKPOINT, Config
+    from .train import CHECKPOINT, Config, config_from, latest_checkpoint
 
     given = {
         o[2:].replace("-", "_"): getattr(args, o[2:].replace("-", "_")) for o in TRAINING_OPTIONS
@@ -245,15 +245,14 @@ def _train_config(args):
                 f"--resume continues a run with its own options; drop {names} "
                 "(only --steps, --quiet and --plot apply)"
             )
-        saved = load(os.path.join(args.resume, CHECKPOINT))["config"]
-        config = Config(**saved)
+        config = config_from(load(latest_checkpoint(args.resume))["config"])
         if args.steps is not None:
             config = dataclasses.replace(config, steps=args.steps)
         return config, args.resume
     config = Config(**given, **({"steps": args.steps} if args.steps else {}))
     if config.text is not None and not os.path.exists(config.text):
         raise UsageError(f"--text {config.text}: no such file")
-    out = args.out or os.path.join("runs", f"{config.model}-{_time.strftime('%Y%m%d-%H%M%S')}")
+    out = args.out or os.path.join("runs", f"{config.model}-{time.strftime('%Y%m%d-%H%M%S')}")
     if os.path.exists(os.path.join(out, CHECKPOINT)):
         raise UsageError(
             f"--out {out} already holds a run; continue it with --resume {out}, "
@@ -272,8 +271,9 @@ def run_train(args):
     trainer = None
     try:
         trainer = Trainer(config, out, resume=bool(args.resume), quiet=args.quiet)
-        started_at = trainer.step
+        started_at, started = trainer.step, time.perf_counter()
         rows = trainer.run()
+        elapsed = time.perf_counter() - started
     except CorpusError as error:
         raise UsageError(str(error)) from None
     except KeyboardInterrupt:
@@ -284,8 +284,8 @@ def run_train(args):
     except Stopped as error:
         print(f"minigrad train: {error}", file=sys.stderr)
         return 1
-    final = rows[-1]["val_bpc"] if rows else trainer.validate()
-    elapsed = rows[-1]["elapsed_s"] if rows else 0.0
+    logged_last = rows and rows[-1]["step"] == trainer.step
+    final = rows[-1]["val_bpc"] if logged_last else trainer.validate()
     steps_run = trainer.step - started_at
     print(
         f"trained steps {started_at}..{trainer.step} of {config.steps} in {elapsed:.0f}s "

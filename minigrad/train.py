@@ -20,7 +20,7 @@ import math
 import signal
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +34,8 @@ from .random import get_rng_state, manual_seed, set_rng_state
 from .serialization import load, save
 from .tensor import Tensor
 
-CHECKPOINT = "checkpoint.npz"
+CHECKPOINT = "checkpoint.npz"  # step 0, every save_every steps, and the end: rollbacks return here
+INTERRUPTED = "interrupted.npz"  # written on Ctrl-C, between those; resume takes the newer file
 METRICS = ("step", "train_bpc", "val_bpc", "grad_norm", "clipped_share", "lr", "rollbacks",
            "tokens_per_s", "elapsed_s")  # fmt: skip
 DETERMINISTIC = METRICS[:7]  # the columns a resumed run reproduces exactly (the rest are timings)
@@ -140,7 +141,7 @@ class Trainer:
         self.interrupted = False
         self.last_val = float("nan")
         if resume:
-            self.restore(load(self.out / CHECKPOINT))
+            self.restore(load(latest_checkpoint(self.out)))
             self._truncate_metrics()
         else:
             self.out.mkdir(parents=True, exist_ok=True)
@@ -169,7 +170,12 @@ class Trainer:
         }
 
     def save(self):
+        """The checkpoint on the save grid (the one a rollback returns to)."""
         save(self.snapshot(), self.out / CHECKPOINT)
+        (self.out / INTERRUPTED).unlink(missing_ok=True)  # older than this one now
+
+    def save_interrupted(self):
+        save(self.snapshot(), self.out / INTERRUPTED)
 
     def restore(self, checkpoint):
         if checkpoint["vocab"] != self.vocab.chars:
@@ -186,7 +192,8 @@ class Trainer:
         self.rollbacks = max(self.rollbacks, int(counters["rollbacks"]))
 
     def _truncate_metrics(self):
-        """Drop rows logged after the checkpoint: a resumed run logs those steps again."""
+        """Drop rows logged after the current step: a resumed or rolled-back run logs those
+        steps again."""
         path = self.out / "metrics.csv"
         with open(path, newline="") as f:
             rows = list(csv.reader(f))
@@ -239,6 +246,7 @@ class Trainer:
                 f"{self.out / CHECKPOINT} (step {load(self.out / CHECKPOINT)['step']})"
             )
         self.restore(load(self.out / CHECKPOINT))
+        self._truncate_metrics()
         new_lr = optim.lr_scheduler.scale_lr_(self.optimizer, 0.5)[0]
         self.say(
             f"rollback {self.rollbacks}/{self.config.max_rollbacks}: back to step {self.step}, "
@@ -246,9 +254,12 @@ class Trainer:
         )
 
     def train_step_or_rollback(self):
-        """One step; on a non-finite loss or gradient, the rollback instead."""
-        if not self.train_step():
-            self.rollback()
+        """One step; on a non-finite loss or gradient, the rollback instead. Returns whether a
+        step was made."""
+        if self.train_step():
+            return True
+        self.rollback()
+        return False
 
     # ---- measuring ------------------------------------------------------------------------
 
@@ -326,14 +337,16 @@ class Trainer:
         start_step = self.step
         try:
             while self.step < self.config.steps:
-                self.train_step_or_rollback()
-                if self.step % self.config.log_every == 0 or self.step == self.config.steps:
-                    self.log(started, (self.step - start_step) * tokens_per_step)
-                if self.step % self.config.save_every == 0 or self.step == self.config.steps:
-                    self.save()
+                if self.train_step_or_rollback():
+                    if self.step % self.config.log_every == 0:
+                        self.log(started, (self.step - start_step) * tokens_per_step)
+                    if self.step % self.config.save_every == 0:
+                        self.save()
                 if self.interrupted:
-                    self.save()
+                    self.save_interrupted()
                     raise KeyboardInterrupt
+            if self.step % self.config.save_every:
+                self.save()  # the end of the run, off the save grid
         finally:
             signal.signal(signal.SIGINT, previous)
         if not self.quiet and self.stream.isatty():
@@ -378,11 +391,27 @@ def generate(model, vocab, prime, length, temperature, seed):
     return (prime if prime else vocab.decode(ids)) + vocab.decode(out)
 
 
+def latest_checkpoint(folder):
+    """The newer of a run folder's checkpoint.npz and interrupted.npz."""
+    folder = Path(folder)
+    interrupted = folder / INTERRUPTED
+    if interrupted.exists() and load(interrupted)["step"] >= load(folder / CHECKPOINT)["step"]:
+        return interrupted
+    return folder / CHECKPOINT
+
+
+def config_from(saved):
+    """A Config from a saved dict: options this version does not know are ignored, and options
+    the file lacks take their defaults."""
+    known = {f.name for f in fields(Config)}
+    return Config(**{k: v for k, v in saved.items() if k in known})
+
+
 def load_for_sampling(checkpoint_dir):
     path = Path(checkpoint_dir)
-    path = path / CHECKPOINT if path.is_dir() else path
+    path = latest_checkpoint(path) if path.is_dir() else path
     checkpoint = load(path)
-    config = Config(**checkpoint["config"])
+    config = config_from(checkpoint["config"])
     vocab = Vocabulary(checkpoint["vocab"])
     model = build_model(config, len(vocab))
     model.load_state_dict(checkpoint["model"])

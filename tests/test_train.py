@@ -14,7 +14,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import cli, train
-from minigrad.train import CHECKPOINT, DETERMINISTIC, Config, Stopped, Trainer
+from minigrad.train import CHECKPOINT, DETERMINISTIC, INTERRUPTED, Config, Stopped, Trainer
 
 TEXT = ("def add(a, b):\n    return a + b\n\n" * 40) + "class Tensor:\n    pass\n" * 20
 TINY = ["--hidden", "8", "--embed", "4", "--seq-len", "8", "--batch", "2", "--log-every", "3",
@@ -78,15 +78,17 @@ def test_a_run_stopped_and_resumed_gives_the_metrics_of_an_uninterrupted_run(tex
     step_once = first.train_step_or_rollback
 
     def stop_at_five():
-        step_once()
+        made = step_once()
         if first.step == 5:
             first.interrupted = True  # as the SIGINT handler does
+        return made
 
     first.train_step_or_rollback = stop_at_five
     with pytest.raises(KeyboardInterrupt):
         first.run()
-    assert mg.load(parts / CHECKPOINT)["step"] == 5
+    assert mg.load(parts / INTERRUPTED)["step"] == 5 and mg.load(parts / CHECKPOINT)["step"] == 3
     Trainer(tiny_config(text_file, parts), parts, resume=True, quiet=True).run()
+    assert not (parts / INTERRUPTED).exists()  # superseded by the next checkpoint
 
     a, b = metric_rows(whole), metric_rows(parts)
     assert [[r[k] for k in DETERMINISTIC] for r in a] == [[r[k] for k in DETERMINISTIC] for r in b]
@@ -129,7 +131,43 @@ def test_a_fault_is_rolled_back_with_half_the_learning_rate_and_training_goes_on
         "step 5: non-finite loss" in messages
         and "rollback 1/5: back to step 3, learning rate 0.003 -> 0.0015" in messages
     )
-    assert [int(r["rollbacks"]) for r in metric_rows(out)][-1] == 1
+    rows = metric_rows(out)  # one row per log step, none from the abandoned steps
+    assert [(int(r["step"]), int(r["rollbacks"])) for r in rows] == [(3, 0), (6, 1), (9, 1)]
+    assert all(np.isfinite(float(r["grad_norm"])) for r in rows)
+
+
+def _poisoned(trainer, at_step):
+    """Make the step after ``at_step`` produce a NaN loss, once."""
+    step_once = trainer.train_step
+
+    def step():
+        if trainer.step == at_step and trainer.rollbacks == 0:
+            trainer.model.head.bias.data[0] = np.nan
+        return step_once()
+
+    trainer.train_step = step
+    return trainer
+
+
+def test_a_run_stopped_and_resumed_rolls_back_like_an_uninterrupted_one(text_file, tmp_path):
+    """A Ctrl-C checkpoint is not a rollback target: both runs return to the same step."""
+    whole, parts = tmp_path / "whole", tmp_path / "parts"
+    _poisoned(Trainer(tiny_config(text_file, whole), whole, quiet=True), 7).run()
+    first = Trainer(tiny_config(text_file, parts), parts, quiet=True)
+    step_once = first.train_step_or_rollback
+
+    def stop_at_five():
+        made = step_once()
+        first.interrupted = first.step == 5
+        return made
+
+    first.train_step_or_rollback = stop_at_five
+    with pytest.raises(KeyboardInterrupt):
+        first.run()
+    _poisoned(Trainer(tiny_config(text_file, parts), parts, resume=True, quiet=True), 7).run()
+    a, b = metric_rows(whole), metric_rows(parts)
+    assert [[r[k] for k in DETERMINISTIC] for r in a] == [[r[k] for k in DETERMINISTIC] for r in b]
+    assert int(a[-1]["rollbacks"]) == 1
 
 
 def test_a_run_that_keeps_diverging_stops_cleanly_with_every_checkpoint_loadable(
@@ -174,7 +212,7 @@ def test_sigint_saves_and_exits_cleanly(text_file, tmp_path):
     assert (
         "Traceback" not in err and f"continue with: python -m minigrad train --resume {out}" in err
     )
-    assert mg.load(os.path.join(out, CHECKPOINT))["step"] > 0
+    assert mg.load(os.path.join(out, INTERRUPTED))["step"] > 0
 
 
 def test_killing_the_process_at_any_moment_never_leaves_a_corrupt_checkpoint(text_file, tmp_path):
