@@ -58,6 +58,12 @@ def distances(steps):
     return sorted({*range(min(steps, 5) + 1), *range(0, steps + 1, stride), steps})
 
 
+def bound(rate, d):
+    """(γλ₁)^d, as float64: inf once it overflows, which at large d it does."""
+    with np.errstate(over="ignore"):
+        return np.power(float(rate), d, dtype=np.float64)
+
+
 def table(results, steps):
     """The measured norms (and the bound, for σ and tanh) as text, one block per model."""
     lines = []
@@ -75,7 +81,7 @@ def table(results, steps):
             for rate, norms in by_rate.items():
                 cell = f"{norms[d]:.2e}"
                 if bounded:
-                    cell += f" {rate**d:.2e}"
+                    cell += f" {bound(rate, d):.2e}"
                 cells.append(f"{cell:>20}")
             lines.append(f"{d:>6} " + "".join(cells))
         lines.append("")
@@ -100,7 +106,7 @@ def plot(results, steps, path):
             if kind in ("sigmoid", "tanh"):
                 ax.semilogy(
                     d,
-                    np.maximum(float(rate) ** d, 1e-300),
+                    np.maximum(bound(rate, d), 1e-300),
                     color=color,
                     linestyle="--",
                     linewidth=0.8,

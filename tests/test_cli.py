@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from minigrad import cli, vanishing
@@ -30,6 +31,12 @@ def test_vanishing_measurements_stay_under_the_bound():
     for by_rate in results.values():
         for rate, norms in by_rate.items():
             assert all(norms[d] <= rate**d * (1 + 1e-10) for d in range(13))
+
+
+def test_a_bound_past_float64_prints_as_inf_not_an_error():
+    assert vanishing.bound(8.0, 400) == np.inf and vanishing.bound(0.5, 3) == 0.125
+    results = {"tanh": {8.0: np.ones(401)}}
+    assert vanishing.table(results, 400).splitlines()[-2].endswith("1.00e+00 inf")
 
 
 def test_table_rows_cover_short_and_long_distances():
