@@ -88,6 +88,7 @@ def save(obj, path):
     directory = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
+        os.fchmod(fd, _default_mode())  # mkstemp makes it 0600; a saved file is like any other
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **{MANIFEST: np.array(manifest)}, **arrays)
             f.flush()
@@ -97,6 +98,13 @@ def save(obj, path):
         Path(tmp).unlink(missing_ok=True)
         raise
     _fsync_directory(directory)
+
+
+def _default_mode():
+    """0666 less the process umask: the mode open() would give a new file."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 # ---- load -------------------------------------------------------------------------------------

@@ -101,6 +101,16 @@ def test_a_crash_before_the_rename_leaves_the_previous_file_intact(tmp_path, mon
     assert mg.load(path) == {"version": 1} and os.listdir(tmp_path) == ["ck.npz"]
 
 
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_a_saved_file_gets_the_mode_the_umask_gives_any_new_file(tmp_path, umask):
+    previous = os.umask(umask)
+    try:
+        mg.save({"version": 1}, tmp_path / "ck.npz")
+    finally:
+        os.umask(previous)
+    assert os.stat(tmp_path / "ck.npz").st_mode & 0o777 == 0o666 & ~umask
+
+
 def test_unsupported_objects_are_refused_at_save_time(tmp_path):
     with pytest.raises(TypeError, match=r"save: cannot store an object of type set at <root>.bad"):
         mg.save({"bad": {1, 2}}, tmp_path / "x.npz")
