@@ -106,7 +106,7 @@ class Op:
         for x in inputs:  # a loop here, not a helper: this runs for every op call
             if not isinstance(x, Tensor):
                 if not _any_tensor(inputs):
-                    return self.run_forward(inputs, params)  # arrays in, an array out
+                    return self.run_forward(_as_arrays(inputs), params)  # arrays in, array out
                 tensors = _as_tensors(inputs, self.name)
                 break
         data = self.run_forward(list(map(_DATA, tensors)), params)
@@ -140,6 +140,11 @@ def _any_tensor(inputs):
         if isinstance(x, Tensor):
             return True
     return False
+
+
+def _as_arrays(inputs):
+    """Inputs with lists and tuples made arrays (forward rules may read .dtype or .shape)."""
+    return [np.asarray(x) if isinstance(x, (list, tuple)) else x for x in inputs]
 
 
 def _as_tensors(inputs, name):

@@ -214,6 +214,7 @@ ROWS = [
             Case(((2, 3),), {"axes": (1, 0)}),
             Case(((2, 3, 4),), {"axes": (2, 0, 1)}),
             Case(((2, 3, 4),), {"axes": (-1, 1, 0)}),
+            Case(((2, 3, 4),), {}),  # axes=None: all reversed, as numpy
         ],
     ),
     Row(

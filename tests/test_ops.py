@@ -176,6 +176,17 @@ def test_where_needs_a_bool_condition():
         TypeError, match="where: the condition must be a bool tensor, got dtype float64"
     ):
         mg.where(mg.ones(2), mg.ones(2), mg.zeros(2))
+    with pytest.raises(TypeError, match="where: the condition must be a bool tensor"):
+        mg.where([1.0, 0.0], 1.0, 2.0)
+
+
+def test_where_takes_a_list_condition_like_numpy():
+    assert mg.where([True, False], 1.0, 2.0).tolist() == [1.0, 2.0]
+
+
+def test_casting_to_an_unknown_dtype_names_the_op():
+    with pytest.raises(TypeError, match="to: data type 'foo' not understood; expected a numpy"):
+        mg.ones(2).to("foo")
 
 
 def test_clip_needs_a_bound():

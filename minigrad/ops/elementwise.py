@@ -300,7 +300,10 @@ class To(Op):
         return to(grad, x.dtype)
 
     def __call__(self, x, dtype):
-        dtype = np.dtype(dtype)
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError as error:
+            raise TypeError(f"to: {error}; expected a numpy dtype such as float64") from None
         if x.dtype == dtype:
             return x
         if dtype not in FLOAT_DTYPES:

@@ -24,7 +24,7 @@ class Reshape(Op):
 
 
 class Permute(Op):
-    """z = x with its axes reordered: z.shape[i] = x.shape[axes[i]].
+    """z = x with its axes reordered: z.shape[i] = x.shape[axes[i]] (all reversed if None).
 
     ∂L/∂x = (∂L/∂z) permuted by the inverse permutation, argsort(axes).
     """
@@ -35,6 +35,8 @@ class Permute(Op):
         return np.transpose(x, axes)
 
     def backward(self, grad, z, x, axes=None):
+        if axes is None:
+            return permute(grad)  # reversing is its own inverse
         inverse = np.argsort([a % x.ndim for a in axes])
         return permute(grad, tuple(int(a) for a in inverse))
 
