@@ -9,6 +9,7 @@ timed steps after warm-up, the two implementations alternating step by step.
 """
 
 import argparse
+import os
 import platform
 import statistics
 import sys
@@ -16,7 +17,15 @@ import time
 import tracemalloc
 from pathlib import Path
 
-import numpy as np
+# Every implementation runs on one thread: PyTorch is set to one below, and numpy's BLAS is
+# limited here, before numpy loads (a variable already set in the environment is kept).
+THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+BLAS_THREADS = "as numpy was loaded" if "numpy" in sys.modules else None
+for _variable in THREAD_VARIABLES:
+    os.environ.setdefault(_variable, "1")
+BLAS_THREADS = BLAS_THREADS or f"{os.environ['OPENBLAS_NUM_THREADS']} thread(s)"
+
+import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -63,7 +72,6 @@ class NumpyStep:
         for name, g in grads.items():
             g *= scale
             self.params[name] -= LR * g
-        self.grads = grads
 
 
 class MinigradStep:
@@ -85,12 +93,15 @@ class MinigradStep:
         self.loss.backward()
         nn.utils.clip_grad_norm_(self.params, CLIP)
         self.opt.step()
-        self.grads = None
+
+    def gradients(self):
+        return {name: p.grad.data for name, p in self.model.named_parameters()}
 
 
 class TorchStep:
-    """The same σ-RNN step in PyTorch eager (float64); PyTorch has no sigmoid RNN, so the
-    recurrence is written out with one input projection over all steps, as minigrad does."""
+    """The same σ-RNN step in PyTorch eager (float64), written as a PyTorch user would: PyTorch
+    has no sigmoid RNN, so the recurrence is a loop of addmm over the input projection, which
+    is computed for all steps at once and unbound, as minigrad does."""
 
     def __init__(self, params, torch):
         self.torch = torch
@@ -99,16 +110,17 @@ class TorchStep:
 
     def forward(self, inputs, targets):
         torch, p = self.torch, self.p
-        x = p["embedding.weight"][torch.from_numpy(inputs)]
-        xp = x @ p["rnn.weight_ih_l0"].T + p["rnn.bias_ih_l0"] + p["rnn.bias_hh_l0"]
+        functional = torch.nn.functional
+        x = functional.embedding(torch.from_numpy(inputs), p["embedding.weight"])
+        xp = functional.linear(x, p["rnn.weight_ih_l0"], p["rnn.bias_ih_l0"] + p["rnn.bias_hh_l0"])
         h = torch.zeros(inputs.shape[1], p["rnn.weight_hh_l0"].shape[0], dtype=torch.float64)
         w_hh_t = p["rnn.weight_hh_l0"].T
         hs = []
-        for t in range(inputs.shape[0]):
-            h = torch.sigmoid(xp[t] + h @ w_hh_t)
+        for xp_t in xp.unbind(0):
+            h = torch.sigmoid(torch.addmm(xp_t, h, w_hh_t))
             hs.append(h)
-        logits = torch.stack(hs) @ p["head.weight"].T + p["head.bias"]
-        self.loss = torch.nn.functional.cross_entropy(
+        logits = functional.linear(torch.stack(hs), p["head.weight"], p["head.bias"])
+        self.loss = functional.cross_entropy(
             logits.reshape(-1, logits.shape[-1]), torch.from_numpy(targets.reshape(-1))
         )
 
@@ -117,6 +129,9 @@ class TorchStep:
         self.loss.backward()
         self.torch.nn.utils.clip_grad_norm_(list(self.p.values()), CLIP)
         self.opt.step()
+
+    def gradients(self):
+        return {name: p.grad.numpy() for name, p in self.p.items()}
 
 
 # ---- measuring ---------------------------------------------------------------------------------
@@ -131,25 +146,32 @@ def data(size, seed=0):
     return params, inputs, targets
 
 
-def check_gradients(size):
-    """Assert that minigrad's gradients equal the reference's (1e-10 relative) before timing."""
+def check_gradients(size, torch=None):
+    """Assert that minigrad's gradients (and PyTorch's, if given) equal the reference's to 1e-10
+    relative, before any timing."""
     params, inputs, targets = data(size)
     ref_loss, ref_cache = forward_loss(params, inputs, targets, "sigmoid")
     ref = bptt_reference.backward(params, ref_cache)
-    step = MinigradStep(params)
-    step.forward(inputs, targets)
-    step.loss.backward()
-    ours = dict(step.model.named_parameters())
-    if not abs(step.loss.item() - ref_loss) <= 1e-12 * abs(ref_loss):
-        raise AssertionError(f"bench {size}: losses differ: {step.loss.item()} vs {ref_loss}")
+    engines = {"minigrad": MinigradStep(params)}
+    if torch is not None:
+        engines["PyTorch"] = TorchStep(params, torch)
+    for engine, step in engines.items():
+        step.forward(inputs, targets)
+        step.loss.backward()
+        _compare(f"bench {size}, {engine}", step.loss.item(), step.gradients(), ref_loss, ref)
+    return True
+
+
+def _compare(what, loss, grads, ref_loss, ref):
+    if not abs(loss - ref_loss) <= 1e-12 * abs(ref_loss):
+        raise AssertionError(f"{what}: losses differ: {loss} vs {ref_loss}")
     for name in NAMES:
-        error = np.max(np.abs(ours[name].grad.data - ref[name]))
+        error = np.max(np.abs(grads[name] - ref[name]))
         scale = np.max(np.abs(ref[name]))
         if not error <= 1e-10 * scale:
             raise AssertionError(
-                f"bench {size}: gradient of {name} differs: {error:.3e} > 1e-10 x {scale:.3e}"
+                f"{what}: gradient of {name} differs: {error:.3e} > 1e-10 x {scale:.3e}"
             )
-    return True
 
 
 def time_steps(steppers, inputs, targets, repeats, warmup=3):
@@ -222,9 +244,7 @@ def machine():
         blas = f"{blas['name']} {blas.get('version', '')}".strip()
     except Exception:  # noqa: BLE001 - the BLAS line is informative only
         blas = "unknown"
-    import os
-
-    return f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, numpy {np.__version__}, BLAS {blas}"
+    return f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, numpy {np.__version__}, BLAS {blas} ({BLAS_THREADS})"
 
 
 def load_torch(allowed):
@@ -234,9 +254,7 @@ def load_torch(allowed):
         import torch
     except ImportError:
         return None
-    # One thread: PyTorch's faster setting for these sizes here; with two, its threads and
-    # numpy's BLAS threads contend, and it runs several times slower.
-    torch.set_num_threads(1)
+    torch.set_num_threads(1)  # as numpy's BLAS (see THREAD_VARIABLES)
     return torch
 
 
@@ -252,7 +270,7 @@ def run(sizes, repeats, lengths, allow_torch=True):
         "lstm": {},
     }
     for size in sizes:
-        check_gradients(size)
+        check_gradients(size, torch)
         params, inputs, targets = data(size)
         steppers = {"minigrad": MinigradStep(params), "numpy": NumpyStep(params)}
         if torch:

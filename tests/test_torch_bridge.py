@@ -41,3 +41,17 @@ def test_a_pytorch_state_dict_loads_into_minigrad_and_gives_the_same_outputs(our
     assert np.allclose(
         a(mg.tensor(x))[0].data, b(torch.from_numpy(x))[0].detach().numpy(), rtol=1e-12, atol=1e-14
     )
+
+
+def test_the_bench_checks_pytorchs_gradients_against_the_hand_derived_ones(monkeypatch):
+    from benchmarks import bench
+
+    assert bench.check_gradients("tiny", torch)
+    real = bench.TorchStep.gradients
+    monkeypatch.setattr(
+        bench.TorchStep,
+        "gradients",
+        lambda self: {**real(self), "head.bias": real(self)["head.bias"] * 1.01},
+    )
+    with pytest.raises(AssertionError, match="tiny, PyTorch: gradient of head.bias differs"):
+        bench.check_gradients("tiny", torch)
