@@ -155,9 +155,13 @@ def _as_tensors(inputs, name):
     return tuple(x if isinstance(x, Tensor) else _input_tensor(x, like, name) for x in inputs)
 
 
+_WEAK = (int, float, np.integer, np.floating)
+
+
 def _input_tensor(value, float_dtype, name):
-    """A number, list or array given as an op input, as a constant Tensor."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and float_dtype is not None:
+    """A number, list or array given as an op input, as a constant Tensor. A number (Python's
+    or a numpy scalar, not a bool) takes the float dtype of the other inputs, as in PyTorch."""
+    if isinstance(value, _WEAK) and not isinstance(value, bool) and float_dtype is not None:
         return Tensor._wrap(np.asarray(value, dtype=float_dtype))
     array = np.asarray(value)
     if array.dtype.kind not in "biuf":

@@ -12,7 +12,7 @@ moment leaves either the old file or the new one, never a half-written one.
 
 import json
 import os
-import tempfile
+import secrets
 import zipfile
 from pathlib import Path
 
@@ -86,9 +86,10 @@ def save(obj, path):
     manifest = json.dumps({"format": FORMAT, "version": VERSION, "tree": tree})
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    tmp = directory / f".{path.name}.{secrets.token_hex(8)}.tmp"
+    # Mode 0666 less the umask, as for any new file (mkstemp would make it 0600).
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        os.fchmod(fd, _default_mode())  # mkstemp makes it 0600; a saved file is like any other
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **{MANIFEST: np.array(manifest)}, **arrays)
             f.flush()
@@ -98,13 +99,6 @@ def save(obj, path):
         Path(tmp).unlink(missing_ok=True)
         raise
     _fsync_directory(directory)
-
-
-def _default_mode():
-    """0666 less the process umask: the mode open() would give a new file."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
 
 
 # ---- load -------------------------------------------------------------------------------------

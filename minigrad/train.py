@@ -17,6 +17,7 @@ checkpoint continues exactly as if it had never stopped.
 import csv
 import json
 import math
+import os
 import signal
 import sys
 import time
@@ -35,7 +36,7 @@ from .serialization import load, save
 from .tensor import Tensor
 
 CHECKPOINT = "checkpoint.npz"  # step 0, every save_every steps, and the end: rollbacks return here
-INTERRUPTED = "interrupted.npz"  # written on Ctrl-C, between those; resume takes the newer file
+LATEST = "latest.npz"  # a state off that grid (Ctrl-C, a run's end); resume takes the newer file
 METRICS = ("step", "train_bpc", "val_bpc", "grad_norm", "clipped_share", "lr", "rollbacks",
            "tokens_per_s", "elapsed_s")  # fmt: skip
 DETERMINISTIC = METRICS[:7]  # the columns a resumed run reproduces exactly (the rest are timings)
@@ -140,6 +141,7 @@ class Trainer:
         self.loss_count = 0
         self.interrupted = False
         self.last_val = float("nan")
+        self.rows = []  # the rows logged by run()
         if resume:
             self.restore(load(latest_checkpoint(self.out)))
             self._truncate_metrics()
@@ -172,10 +174,12 @@ class Trainer:
     def save(self):
         """The checkpoint on the save grid (the one a rollback returns to)."""
         save(self.snapshot(), self.out / CHECKPOINT)
-        (self.out / INTERRUPTED).unlink(missing_ok=True)  # older than this one now
+        (self.out / LATEST).unlink(missing_ok=True)  # older than this one now
 
-    def save_interrupted(self):
-        save(self.snapshot(), self.out / INTERRUPTED)
+    def save_latest(self):
+        """A state off the save grid, so that a rollback still returns where an uninterrupted
+        run's would."""
+        save(self.snapshot(), self.out / LATEST)
 
     def restore(self, checkpoint):
         if checkpoint["vocab"] != self.vocab.chars:
@@ -198,8 +202,10 @@ class Trainer:
         with open(path, newline="") as f:
             rows = list(csv.reader(f))
         kept = [rows[0]] + [r for r in rows[1:] if int(r[0]) <= self.step]
-        with open(path, "w", newline="") as f:
+        partial = path.with_name(path.name + ".tmp")
+        with open(partial, "w", newline="") as f:
             csv.writer(f).writerows(kept)
+        os.replace(partial, path)  # a kill midway leaves the old file, never an empty one
 
     # ---- one step -------------------------------------------------------------------------
 
@@ -245,8 +251,13 @@ class Trainer:
                 f"{self.config.max_rollbacks}); stopping. The last good checkpoint is "
                 f"{self.out / CHECKPOINT} (step {load(self.out / CHECKPOINT)['step']})"
             )
+        rates = [group["lr"] for group in self.optimizer.param_groups]
         self.restore(load(self.out / CHECKPOINT))
+        for group, rate in zip(self.optimizer.param_groups, rates):
+            group["lr"] = rate  # the checkpoint holds an older rate; halve the current one
+        (self.out / LATEST).unlink(missing_ok=True)  # ahead of the step rolled back to
         self._truncate_metrics()
+        self.rows = [row for row in self.rows if row["step"] <= self.step]
         new_lr = optim.lr_scheduler.scale_lr_(self.optimizer, 0.5)[0]
         self.say(
             f"rollback {self.rollbacks}/{self.config.max_rollbacks}: back to step {self.step}, "
@@ -334,19 +345,20 @@ class Trainer:
         self.first_step = self.step
         started = time.perf_counter()
         tokens_per_step = self.config.batch * self.config.seq_len
-        start_step = self.step
+        steps_made = 0  # in this call, counting steps later undone by a rollback
         try:
             while self.step < self.config.steps:
                 if self.train_step_or_rollback():
+                    steps_made += 1
                     if self.step % self.config.log_every == 0:
-                        self.log(started, (self.step - start_step) * tokens_per_step)
+                        self.log(started, steps_made * tokens_per_step)
                     if self.step % self.config.save_every == 0:
                         self.save()
                 if self.interrupted:
-                    self.save_interrupted()
+                    self.save_latest()
                     raise KeyboardInterrupt
             if self.step % self.config.save_every:
-                self.save()  # the end of the run, off the save grid
+                self.save_latest()  # the end of the run, off the save grid
         finally:
             signal.signal(signal.SIGINT, previous)
         if not self.quiet and self.stream.isatty():
@@ -392,11 +404,11 @@ def generate(model, vocab, prime, length, temperature, seed):
 
 
 def latest_checkpoint(folder):
-    """The newer of a run folder's checkpoint.npz and interrupted.npz."""
+    """The newer of a run folder's checkpoint.npz and latest.npz."""
     folder = Path(folder)
-    interrupted = folder / INTERRUPTED
-    if interrupted.exists() and load(interrupted)["step"] >= load(folder / CHECKPOINT)["step"]:
-        return interrupted
+    latest = folder / LATEST
+    if latest.exists() and load(latest)["step"] >= load(folder / CHECKPOINT)["step"]:
+        return latest
     return folder / CHECKPOINT
 
 

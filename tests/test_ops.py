@@ -184,9 +184,14 @@ def test_where_takes_a_list_condition_like_numpy():
     assert mg.where([True, False], 1.0, 2.0).tolist() == [1.0, 2.0]
 
 
-def test_casting_to_an_unknown_dtype_names_the_op():
-    with pytest.raises(TypeError, match="to: data type 'foo' not understood; expected a numpy"):
-        mg.ones(2).to("foo")
+@pytest.mark.parametrize("dtype", ["foo", None, object, str, (np.int32, -1)])
+def test_casting_to_anything_but_a_numeric_dtype_names_the_op(dtype):
+    with pytest.raises(TypeError, match="to: expected a bool, integer or float dtype"):
+        mg.ones(2).to(dtype)
+
+
+def test_a_scalar_condition_works_as_in_numpy():
+    assert mg.where(True, 1.0, 2.0) == 1.0
 
 
 def test_clip_needs_a_bound():

@@ -332,3 +332,10 @@ def test_dtype_casts():
     assert t.float().double().dtype == np.float64
     assert t.to(mg.float64) is t
     assert t.to(mg.int64).tolist() == [1, 2]
+
+
+@pytest.mark.parametrize("number", [2, 2.0, np.int64(2), np.int32(2), np.float64(2), np.float16(2)])
+def test_a_number_takes_the_tensors_float_dtype_but_arrays_and_tensors_promote(number):
+    x = mg.ones(2, dtype=mg.float32)
+    assert (x * number).dtype == np.float32 and (number - x).dtype == np.float32
+    assert (x * mg.ones(2)).dtype == np.float64 and (x * np.ones(2)).dtype == np.float64

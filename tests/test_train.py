@@ -14,7 +14,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import cli, train
-from minigrad.train import CHECKPOINT, DETERMINISTIC, INTERRUPTED, Config, Stopped, Trainer
+from minigrad.train import CHECKPOINT, DETERMINISTIC, LATEST, Config, Stopped, Trainer, config_from
 
 TEXT = ("def add(a, b):\n    return a + b\n\n" * 40) + "class Tensor:\n    pass\n" * 20
 TINY = ["--hidden", "8", "--embed", "4", "--seq-len", "8", "--batch", "2", "--log-every", "3",
@@ -86,9 +86,9 @@ def test_a_run_stopped_and_resumed_gives_the_metrics_of_an_uninterrupted_run(tex
     first.train_step_or_rollback = stop_at_five
     with pytest.raises(KeyboardInterrupt):
         first.run()
-    assert mg.load(parts / INTERRUPTED)["step"] == 5 and mg.load(parts / CHECKPOINT)["step"] == 3
+    assert mg.load(parts / LATEST)["step"] == 5 and mg.load(parts / CHECKPOINT)["step"] == 3
     Trainer(tiny_config(text_file, parts), parts, resume=True, quiet=True).run()
-    assert not (parts / INTERRUPTED).exists()  # superseded by the next checkpoint
+    assert not (parts / LATEST).exists()  # superseded by the next checkpoint
 
     a, b = metric_rows(whole), metric_rows(parts)
     assert [[r[k] for k in DETERMINISTIC] for r in a] == [[r[k] for k in DETERMINISTIC] for r in b]
@@ -109,20 +109,27 @@ def test_resume_through_the_cli_extends_a_run_and_drops_rows_after_the_checkpoin
     assert mg.load(os.path.join(out, CHECKPOINT))["step"] == 9
 
 
+def _poisoned(trainer, at_step, times=1):
+    """Make the step after ``at_step`` produce a NaN loss, the first ``times`` times."""
+    step_once = trainer.train_step
+
+    def step():
+        if trainer.step == at_step and trainer.rollbacks < times:
+            trainer.model.head.bias.data[0] = np.nan  # a fault: the next loss is NaN
+        return step_once()
+
+    trainer.train_step = step
+    return trainer
+
+
 def test_a_fault_is_rolled_back_with_half_the_learning_rate_and_training_goes_on(
     text_file, tmp_path, capsys
 ):
     out = tmp_path / "run"
-    trainer = Trainer(tiny_config(text_file, out, steps=9), out, quiet=True)
-    step_once = trainer.train_step
-
-    def poison_once():
-        if trainer.step == 4 and trainer.rollbacks == 0:
-            trainer.model.head.bias.data[0] = np.nan  # a fault: the next loss is NaN
-        return step_once()
-
-    trainer.train_step = poison_once
-    trainer.run()
+    trainer = _poisoned(
+        Trainer(tiny_config(text_file, out, steps=9, log_every=1), out, quiet=True), 4
+    )
+    returned = trainer.run()
     assert trainer.step == 9 and trainer.rollbacks == 1
     assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(3e-3 / 2)
     assert np.isfinite(trainer.model.head.bias.data).all()
@@ -131,43 +138,66 @@ def test_a_fault_is_rolled_back_with_half_the_learning_rate_and_training_goes_on
         "step 5: non-finite loss" in messages
         and "rollback 1/5: back to step 3, learning rate 0.003 -> 0.0015" in messages
     )
-    rows = metric_rows(out)  # one row per log step, none from the abandoned steps
-    assert [(int(r["step"]), int(r["rollbacks"])) for r in rows] == [(3, 0), (6, 1), (9, 1)]
+    rows = metric_rows(out)  # one row per step; step 4's first row, logged before the fault,
+    # went with the rollback, and step 4 was logged again
+    assert [(int(r["step"]), int(r["rollbacks"])) for r in rows] == [
+        (1, 0), (2, 0), (3, 0), (4, 1), (5, 1), (6, 1), (7, 1), (8, 1), (9, 1)
+    ]  # fmt: skip
+    assert [row["step"] for row in returned] == list(range(1, 10))
     assert all(np.isfinite(float(r["grad_norm"])) for r in rows)
+    assert all(row["tokens_per_s"] > 0 for row in returned)
 
 
-def _poisoned(trainer, at_step):
-    """Make the step after ``at_step`` produce a NaN loss, once."""
-    step_once = trainer.train_step
-
-    def step():
-        if trainer.step == at_step and trainer.rollbacks == 0:
-            trainer.model.head.bias.data[0] = np.nan
-        return step_once()
-
-    trainer.train_step = step
-    return trainer
+def test_each_rollback_halves_the_learning_rate_again(text_file, tmp_path, capsys):
+    out = tmp_path / "run"
+    trainer = _poisoned(Trainer(tiny_config(text_file, out, steps=6), out, quiet=True), 4, times=2)
+    trainer.run()
+    assert trainer.rollbacks == 2
+    assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(3e-3 / 4)
+    messages = capsys.readouterr().err
+    assert "learning rate 0.003 -> 0.0015" in messages
+    assert "learning rate 0.0015 -> 0.00075" in messages
 
 
-def test_a_run_stopped_and_resumed_rolls_back_like_an_uninterrupted_one(text_file, tmp_path):
-    """A Ctrl-C checkpoint is not a rollback target: both runs return to the same step."""
+@pytest.mark.parametrize("stop", ["ctrl-c", "end of a shorter run"])
+def test_a_run_stopped_and_resumed_rolls_back_like_an_uninterrupted_one(text_file, tmp_path, stop):
+    """A state saved off the save grid (Ctrl-C at step 4, or the end of a 4-step run) is not a
+    rollback target: a fault right after it takes both runs back to step 3."""
     whole, parts = tmp_path / "whole", tmp_path / "parts"
-    _poisoned(Trainer(tiny_config(text_file, whole), whole, quiet=True), 7).run()
-    first = Trainer(tiny_config(text_file, parts), parts, quiet=True)
-    step_once = first.train_step_or_rollback
+    _poisoned(Trainer(tiny_config(text_file, whole), whole, quiet=True), 4).run()
+    if stop == "ctrl-c":
+        first = Trainer(tiny_config(text_file, parts), parts, quiet=True)
+        step_once = first.train_step_or_rollback
 
-    def stop_at_five():
-        made = step_once()
-        first.interrupted = first.step == 5
-        return made
+        def stop_at_four():
+            made = step_once()
+            first.interrupted = first.step == 4
+            return made
 
-    first.train_step_or_rollback = stop_at_five
-    with pytest.raises(KeyboardInterrupt):
-        first.run()
-    _poisoned(Trainer(tiny_config(text_file, parts), parts, resume=True, quiet=True), 7).run()
+        first.train_step_or_rollback = stop_at_four
+        with pytest.raises(KeyboardInterrupt):
+            first.run()
+    else:
+        Trainer(tiny_config(text_file, parts, steps=4), parts, quiet=True).run()
+    assert mg.load(parts / LATEST)["step"] == 4 and mg.load(parts / CHECKPOINT)["step"] == 3
+    _poisoned(Trainer(tiny_config(text_file, parts), parts, resume=True, quiet=True), 4).run()
+    assert not (parts / LATEST).exists()  # removed by the rollback, then superseded anyway
     a, b = metric_rows(whole), metric_rows(parts)
     assert [[r[k] for k in DETERMINISTIC] for r in a] == [[r[k] for k in DETERMINISTIC] for r in b]
     assert int(a[-1]["rollbacks"]) == 1
+
+
+def test_a_rollback_removes_a_newer_off_grid_state(text_file, tmp_path):
+    out = tmp_path / "run"
+    Trainer(tiny_config(text_file, out, steps=4), out, quiet=True).run()
+    trainer = _poisoned(Trainer(tiny_config(text_file, out), out, resume=True, quiet=True), 4)
+    assert trainer.train_step_or_rollback() is False and trainer.step == 3
+    assert not (out / LATEST).exists()  # so a kill now resumes from step 3, not a stale step 4
+
+
+def test_a_saved_config_with_unknown_or_missing_options_still_loads():
+    config = config_from({"hidden": 8, "an_option_from_another_version": 1})
+    assert config.hidden == 8 and config.steps == Config().steps
 
 
 def test_a_run_that_keeps_diverging_stops_cleanly_with_every_checkpoint_loadable(
@@ -212,7 +242,7 @@ def test_sigint_saves_and_exits_cleanly(text_file, tmp_path):
     assert (
         "Traceback" not in err and f"continue with: python -m minigrad train --resume {out}" in err
     )
-    assert mg.load(os.path.join(out, INTERRUPTED))["step"] > 0
+    assert mg.load(os.path.join(out, LATEST))["step"] > 0
 
 
 def test_killing_the_process_at_any_moment_never_leaves_a_corrupt_checkpoint(text_file, tmp_path):
@@ -371,3 +401,24 @@ def test_generate_rejects_a_non_positive_temperature(trained):
     model, vocab, _ = train.load_for_sampling(trained)
     with pytest.raises(ValueError, match="temperature must be positive"):
         train.generate(model, vocab, "", 3, 0.0, 0)
+
+
+def test_sampling_from_a_run_folder_takes_its_newest_checkpoint(text_file, tmp_path, capsys):
+    out = str(tmp_path / "run")
+    assert cli.main(["train", "--text", text_file, "--steps", "5", "--out", out, *TINY]) == 0
+    assert sorted(os.listdir(out)) == ["checkpoint.npz", "config.json", LATEST, "metrics.csv"]
+    capsys.readouterr()
+    texts = {}
+    for where in (out, os.path.join(out, LATEST), os.path.join(out, CHECKPOINT)):
+        assert cli.main(["sample", "--checkpoint", where, "--length", "40", "--seed", "3"]) == 0
+        texts[where] = capsys.readouterr().out
+    assert texts[out] == texts[os.path.join(out, LATEST)] != texts[os.path.join(out, CHECKPOINT)]
+
+
+def test_resume_refuses_fewer_steps_than_the_run_has_made(trained, capsys):
+    capsys.readouterr()
+    assert cli.main(["train", "--resume", trained, "--steps", "3", "--quiet"]) == 2
+    assert (
+        f"--steps 3: the run in {trained} is already at step 6; give at least that many"
+        in capsys.readouterr().err
+    )

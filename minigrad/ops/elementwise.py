@@ -10,7 +10,7 @@ import numpy as np
 
 from ..grad_mode import no_grad
 from ..graph import Op
-from ..tensor import FLOAT_DTYPES
+from ..tensor import FLOAT_DTYPES, Tensor
 
 
 class Add(Op):
@@ -262,6 +262,7 @@ class Where(Op):
     """z = x where cond else y.    ∂z/∂x = [cond],   ∂z/∂y = [not cond];  cond gets no gradient."""
 
     def forward(self, cond, x, y):
+        cond = np.asarray(cond)
         if cond.dtype != bool:
             raise TypeError(f"where: the condition must be a bool tensor, got dtype {cond.dtype}")
         return np.where(cond, x, y)
@@ -286,6 +287,19 @@ class Clip(Op):
         return grad
 
 
+def _numeric_dtype(dtype):
+    """np.dtype(dtype) for a bool, integer or float dtype; anything else is a TypeError."""
+    try:
+        valid = dtype is not None and np.dtype(dtype).kind in "biuf"
+    except (TypeError, ValueError):
+        valid = False
+    if not valid:
+        raise TypeError(
+            f"to: expected a bool, integer or float dtype such as float64, got {dtype!r}"
+        )
+    return np.dtype(dtype)
+
+
 class To(Op):
     """z = x cast to ``dtype``.    dz/dx = 1 (the gradient is cast back to x's dtype).
 
@@ -300,10 +314,9 @@ class To(Op):
         return to(grad, x.dtype)
 
     def __call__(self, x, dtype):
-        try:
-            dtype = np.dtype(dtype)
-        except TypeError as error:
-            raise TypeError(f"to: {error}; expected a numpy dtype such as float64") from None
+        dtype = _numeric_dtype(dtype)
+        if not isinstance(x, (Tensor, np.ndarray)):
+            x = np.asarray(x)  # a number or a list
         if x.dtype == dtype:
             return x
         if dtype not in FLOAT_DTYPES:
