@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 test: $(STAMP)
 	$(BIN)/python -m pytest spec tests -n 2 --cov=minigrad --cov-branch --cov-report=term --cov-fail-under=95
 
-# The main job: train the default language model on minigrad's own source (about 3 minutes
+# The main job: train the default language model on minigrad's own source (about 2 minutes
 # on 2 cores), then sample from it. runs/demo is replaced on each run.
 demo: $(STAMP)
 	rm -rf runs/demo
