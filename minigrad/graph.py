@@ -148,7 +148,7 @@ def _as_arrays(inputs):
 
 
 def _as_tensors(inputs, name):
-    """Inputs as Tensors; a Python number takes the dtype of the first float tensor input."""
+    """Inputs as Tensors; a number takes the dtype of the first float tensor input."""
     like = next(
         (x.data.dtype for x in inputs if isinstance(x, Tensor) and x.data.dtype.kind == "f"), None
     )

@@ -7,11 +7,12 @@ steps. Each step clips the global gradient norm (``--clip``; 0 turns it off)
 and records the norm from before clipping.
 
 Exploding gradients show up as inf or NaN. When the loss or the gradient norm
-is not finite, no update is applied: the run goes back to its last checkpoint,
-halves the learning rate, and carries on; after ``max_rollbacks`` of those it
-stops with a non-zero exit. Checkpoints are written atomically, so killing the
-process at any moment leaves the previous one intact. A run resumed from its
-checkpoint continues exactly as if it had never stopped.
+is not finite, no update is applied: the run goes back to its last checkpoint
+on the ``save_every`` grid, halves the learning rate, and carries on; after
+``max_rollbacks`` of those it stops with a non-zero exit. Checkpoints are
+written atomically, so killing the process at any moment leaves the previous
+one intact. A run resumed from its checkpoint continues exactly as if it had
+never stopped.
 """
 
 import csv
@@ -35,7 +36,7 @@ from .random import get_rng_state, manual_seed, set_rng_state
 from .serialization import load, save
 from .tensor import Tensor
 
-CHECKPOINT = "checkpoint.npz"  # step 0, every save_every steps, and the end: rollbacks return here
+CHECKPOINT = "checkpoint.npz"  # step 0 and every save_every steps: rollbacks return here
 LATEST = "latest.npz"  # a state off that grid (Ctrl-C, a run's end); resume takes the newer file
 METRICS = ("step", "train_bpc", "val_bpc", "grad_norm", "clipped_share", "lr", "rollbacks",
            "tokens_per_s", "elapsed_s")  # fmt: skip
