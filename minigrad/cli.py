@@ -230,8 +230,7 @@ def _train_config(args):
     """The run's Config and folder, from the options (or from the run folder with --resume)."""
     import dataclasses
 
-    from .serialization import load
-    from .train import CHECKPOINT, Config, config_from, latest_checkpoint
+    from .train import CHECKPOINT, Config, config_from, newest_checkpoint
 
     given = {
         o[2:].replace("-", "_"): getattr(args, o[2:].replace("-", "_")) for o in TRAINING_OPTIONS
@@ -244,7 +243,7 @@ def _train_config(args):
                 f"--resume continues a run with its own options; drop {names} "
                 "(only --steps, --quiet and --plot apply)"
             )
-        checkpoint = load(latest_checkpoint(args.resume))
+        checkpoint = newest_checkpoint(args.resume)
         config = config_from(checkpoint["config"])
         if args.steps is not None:
             if args.steps < checkpoint["step"]:

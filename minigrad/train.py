@@ -144,7 +144,7 @@ class Trainer:
         self.last_val = float("nan")
         self.rows = []  # the rows logged by run()
         if resume:
-            self.restore(load(latest_checkpoint(self.out)))
+            self.restore(newest_checkpoint(self.out))
             self._truncate_metrics()
         else:
             self.out.mkdir(parents=True, exist_ok=True)
@@ -404,13 +404,14 @@ def generate(model, vocab, prime, length, temperature, seed):
     return (prime if prime else vocab.decode(ids)) + vocab.decode(out)
 
 
-def latest_checkpoint(folder):
-    """The newer of a run folder's checkpoint.npz and latest.npz."""
+def newest_checkpoint(folder):
+    """The newer of a run folder's checkpoint.npz and latest.npz, loaded."""
     folder = Path(folder)
-    latest = folder / LATEST
-    if latest.exists() and load(latest)["step"] >= load(folder / CHECKPOINT)["step"]:
-        return latest
-    return folder / CHECKPOINT
+    on_grid = load(folder / CHECKPOINT)
+    if not (folder / LATEST).exists():
+        return on_grid
+    latest = load(folder / LATEST)
+    return latest if latest["step"] >= on_grid["step"] else on_grid
 
 
 def config_from(saved):
@@ -422,8 +423,7 @@ def config_from(saved):
 
 def load_for_sampling(checkpoint_dir):
     path = Path(checkpoint_dir)
-    path = latest_checkpoint(path) if path.is_dir() else path
-    checkpoint = load(path)
+    checkpoint = newest_checkpoint(path) if path.is_dir() else load(path)
     config = config_from(checkpoint["config"])
     vocab = Vocabulary(checkpoint["vocab"])
     model = build_model(config, len(vocab))
