@@ -8,11 +8,22 @@ op records the graph), ``engine.py`` (how backward walks it), then ``ops/``
 import numpy as _np
 
 # Tensor first: the engine and the ops are built on it.
-from .tensor import Tensor, from_numpy, tensor
+from .tensor import Tensor, tensor
 
 # isort: split
 from . import autograd, functional, nn, ops, optim
-from .creation import arange, full, ones, ones_like, rand, randint, randn, zeros, zeros_like
+from .creation import (
+    arange,
+    from_numpy,
+    full,
+    ones,
+    ones_like,
+    rand,
+    randint,
+    randn,
+    zeros,
+    zeros_like,
+)
 from .engine import grad
 from .grad_mode import (
     detect_anomaly,

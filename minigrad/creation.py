@@ -6,12 +6,13 @@ A shape may be given as separate ints or as one tuple, as in PyTorch:
 
 import numpy as np
 
+from .ops.shape import shape_arg
 from .random import default_generator
-from .tensor import DEFAULT_DTYPE, Tensor, _check_can_require_grad, _shape_arg
+from .tensor import DEFAULT_DTYPE, Tensor, _check_can_require_grad
 
 
 def _shape(args, name):
-    shape = _shape_arg(args)
+    shape = shape_arg(args)
     for n in shape:
         if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
             raise TypeError(f"{name}: a shape holds ints, got {shape}")
@@ -83,3 +84,12 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False):
         np.dtype(dtype) if dtype is not None else np.dtype(np.int64 if all_ints else DEFAULT_DTYPE)
     )
     return _make(np.arange(start, end, step, dtype=dtype), requires_grad, "arange")
+
+
+def from_numpy(array):
+    """A Tensor sharing memory with ``array`` (no copy), as ``torch.from_numpy``."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy ndarray, got {type(array).__name__}")
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"from_numpy: unsupported dtype {array.dtype}")
+    return Tensor._wrap(array)

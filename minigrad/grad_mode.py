@@ -1,27 +1,17 @@
-"""Global switches read by the engine: grad mode and anomaly mode.
+"""Grad mode and anomaly mode, as context managers and decorators named as in PyTorch.
 
 Grad mode decides whether ops record the graph. ``no_grad()`` turns it off,
 which is what optimisers, evaluation loops and ``backward()`` itself (unless
 ``create_graph=True``) use. Anomaly mode makes every op check its forward
 output and every backward rule check its gradients for NaN and inf.
 
-Both are process-wide flags (PyTorch keeps grad mode per thread).
+Both are switches in ``minigrad.graph.mode`` (``switches`` here), process-wide (PyTorch keeps
+grad mode per thread).
 """
 
 import functools
-import traceback
-from pathlib import Path
 
-import numpy as np
-
-
-class _Switches:
-    grad_enabled = True
-    anomaly_enabled = False
-    inplace_epoch = 0  # counts in-place changes to any tensor (see Node.check_versions)
-
-
-switches = _Switches()
+from .graph import mode as switches
 
 
 def is_grad_enabled():
@@ -32,11 +22,11 @@ def is_grad_enabled():
 class _GradModeContext:
     """A context manager that is also a decorator, as in PyTorch."""
 
-    mode = True
+    enabled = True
 
     def __enter__(self):
         self._previous = switches.grad_enabled
-        switches.grad_enabled = self.mode
+        switches.grad_enabled = self.enabled
 
     def __exit__(self, *exc_info):
         switches.grad_enabled = self._previous
@@ -58,13 +48,13 @@ class no_grad(_GradModeContext):
     Results of ops inside it have ``requires_grad=False``.
     """
 
-    mode = False
+    enabled = False
 
 
 class enable_grad(_GradModeContext):
     """Record the graph again inside a ``no_grad`` region."""
 
-    mode = True
+    enabled = True
 
 
 class set_grad_enabled(_GradModeContext):
@@ -77,9 +67,9 @@ class set_grad_enabled(_GradModeContext):
     """
 
     def __init__(self, mode):
-        self.mode = bool(mode)
+        self.enabled = bool(mode)
         self._previous = switches.grad_enabled
-        switches.grad_enabled = self.mode
+        switches.grad_enabled = self.enabled
 
     def __enter__(self):
         pass
@@ -89,7 +79,7 @@ class set_grad_enabled(_GradModeContext):
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with set_grad_enabled(self.mode):
+            with set_grad_enabled(self.enabled):
                 return fn(*args, **kwargs)
 
         return wrapper
@@ -112,22 +102,3 @@ class detect_anomaly:
     def __exit__(self, *exc_info):
         switches.anomaly_enabled = self._previous
         return False
-
-
-_PACKAGE_DIR = str(Path(__file__).resolve().parent)
-
-
-def user_code_location():
-    """The innermost stack frame outside minigrad, as 'file:line in function'."""
-    for frame in reversed(traceback.extract_stack()):
-        if not str(Path(frame.filename).resolve()).startswith(_PACKAGE_DIR):
-            return f"{frame.filename}:{frame.lineno} in {frame.name}"
-    return "<unknown>"  # pragma: no cover - there is always a caller outside the package
-
-
-def check_finite(array, what, node):
-    """In anomaly mode: raise if ``array`` holds NaN or inf, naming where the op was created."""
-    if array.dtype.kind == "f" and not np.isfinite(array).all():
-        bad = "NaN" if np.isnan(array).any() else "inf"
-        where = node.created_at if node is not None and node.created_at else user_code_location()
-        raise RuntimeError(f"detect_anomaly: {what} produced {bad}; the op was created at {where}")

@@ -7,14 +7,20 @@ A Tensor holds
 * ``grad_fn``: the graph ``Node`` that produced it (None for leaves);
 * ``grad``: after ``backward()``, the gradient of the output with respect to it.
 
-Every math method below is one line that calls an op from ``minigrad.ops``,
-where the op's forward and backward are defined side by side. ``backward()``
-hands the work to ``minigrad.engine``.
+Every math method is one line that calls an op from ``minigrad.ops``, where
+the op's forward and backward are defined side by side. Calling an op records
+the graph (``minigrad.graph``); ``backward()`` walks it (``minigrad.engine``).
+
+In-place changes (``+=``, ``add_``, ``x[i] = v``, ...) follow PyTorch. Each one
+adds 1 to the tensor's version, a counter its views share, and backward uses
+the versions to refuse a rule that would read a value changed after its op
+ran. On a tensor in the graph the change is itself recorded: the op computes
+the new values, they are written into the tensor's own array, and the op's
+node becomes the tensor's ``grad_fn``.
 """
 
 import numpy as np
 
-from . import grad_mode
 from .errors import with_op_name
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -47,6 +53,15 @@ def _to_array(data, dtype, where):
     return array
 
 
+class VersionCounter:
+    """The version of a tensor and of every view of it: ``count`` in-place changes so far, the
+    latest one that the graph recorded at ``recorded``. A view made before that change still has
+    a graph of the old values: ``graph.edge`` refuses to use it."""
+
+    count = 0
+    recorded = 0
+
+
 class Tensor:
     """A numpy-backed array that records the ops applied to it.
 
@@ -55,31 +70,39 @@ class Tensor:
     arrays keep their dtype unless ``dtype`` is given.
     """
 
-    __slots__ = ("data", "_grad", "_requires_grad", "grad_fn", "_version", "__weakref__")
+    __slots__ = (
+        "data",
+        "_grad",
+        "_requires_grad",
+        "grad_fn",
+        "_version_counter",
+        "_base",
+        "__weakref__",
+    )
 
     # numpy must not treat a Tensor as an array: `ndarray * tensor` then falls
     # through to Tensor.__rmul__ and keeps the graph instead of silently dropping it.
     __array_ufunc__ = None
 
     def __init__(self, data, requires_grad=False, dtype=None):
-        self.data = _to_array(data, dtype, "tensor")
-        self._grad = None
-        self._requires_grad = False
-        self.grad_fn = None
-        self._version = [0]
+        self._reset(_to_array(data, dtype, "tensor"))
         if requires_grad:
             self.requires_grad = True
 
     @classmethod
     def _wrap(cls, array):
-        """A Tensor around ``array`` without copying or checking (the ops' fast path)."""
+        """A Tensor around ``array`` itself, not copied or checked (for arrays minigrad made)."""
         t = object.__new__(cls)
-        t.data = array
-        t._grad = None
-        t._requires_grad = False
-        t.grad_fn = None
-        t._version = [0]
+        t._reset(array)
         return t
+
+    def _reset(self, array):
+        self.data = array
+        self._grad = None
+        self._requires_grad = False
+        self.grad_fn = None
+        self._version_counter = VersionCounter()  # one for a tensor and all of its views
+        self._base = None  # for a view, the tensor whose memory it shares
 
     # ---- autograd attributes ---------------------------------------------------------------
 
@@ -140,83 +163,87 @@ class Tensor:
         PyTorch compatibility and has no effect. With ``create_graph=True`` the
         backward pass is itself recorded, so gradients can be differentiated again.
         """
-        from .engine import backward
-
-        backward([self], None if gradient is None else [gradient], create_graph=create_graph)
+        return engine.backward([self], None if gradient is None else [gradient], create_graph)
 
     def detach(self):
-        """A tensor sharing this data (and its version counter) but cut from the graph."""
+        """A tensor sharing this data (and its version) but cut from the graph."""
         t = Tensor._wrap(self.data)
-        t._version = self._version
+        t._share_memory_with(self)
         return t
 
-    # ---- in-place updates ------------------------------------------------------------------
+    # ---- versions and in-place changes -----------------------------------------------------
 
-    def _check_inplace(self, name, operand=None):
-        if (
-            isinstance(operand, Tensor)
-            and operand._requires_grad
-            and grad_mode.switches.grad_enabled
-        ):
-            raise RuntimeError(
-                f"{name}: the value written in place requires grad, and an in-place write "
-                "cannot carry its gradient; use the out-of-place form (x + y, index_put)"
-            )
-        if self.grad_fn is not None:
-            raise RuntimeError(
-                f"{name}: in-place change of a tensor produced by '{self.grad_fn.name}' would "
-                "corrupt the values its backward needs; use the out-of-place form"
-            )
-        if self._requires_grad and grad_mode.switches.grad_enabled:
+    @property
+    def _version(self):
+        """How many times the values were changed in place (through this tensor or a view)."""
+        return self._version_counter.count
+
+    def _bump_version(self):
+        """Count an in-place change: a graph that read the old values must refuse backward."""
+        self._version_counter.count += 1
+
+    def _share_memory_with(self, base):
+        """Make this tensor a view of ``base``: one array, one version counter."""
+        self._version_counter = base._version_counter
+        self._base = base if base._base is None else base._base
+
+    def _inplace(self, name, op, write, operand=None):
+        """Change the values in place, as PyTorch does.
+
+        Outside the graph, ``write(array, value)`` writes them into the array.
+        When the graph must record the change (grad mode is on, and this tensor
+        or ``operand`` requires grad), ``op(self, operand)`` computes them and
+        records a node; the values are copied into this tensor's array, and the
+        node becomes its ``grad_fn``.
+        """
+        recorded = graph.mode.grad_enabled and (self._requires_grad or _requires_grad(operand))
+        value = operand.data if isinstance(operand, Tensor) else operand
+        if recorded:
+            self._check_recordable(name)
+            new = op(self, operand)
+            write, value = _copy, new.data
+        try:
+            write(self.data, value)
+        except (TypeError, ValueError) as error:  # numpy's casting or broadcasting complaint
+            raise with_op_name(error, name, f" (tensor has shape {self.shape})") from error
+        self._bump_version()
+        if recorded:
+            new.grad_fn.become_output_of(self)
+            self._version_counter.recorded = self._version
+        return self
+
+    def _check_recordable(self, name):
+        if self.grad_fn is None and self._requires_grad:
             raise RuntimeError(
                 f"{name}: a leaf tensor that requires grad cannot be changed in place while "
                 "the graph is recorded; do it inside minigrad.no_grad()"
             )
-
-    def _inplace(self, name, update, operand=None):
-        """Run ``update(self.data)``, which writes into the array, and bump the version."""
-        self._check_inplace(name, operand)
-        try:
-            update(self.data)
-        except (TypeError, ValueError) as error:  # numpy's casting or broadcasting complaint
-            raise with_op_name(error, name, f" (tensor has shape {self.shape})") from error
-        self._bump_version()
-        return self
-
-    def _bump_version(self):
-        """Record an in-place change: backward refuses graphs that used the old values.
-
-        The counter (shared with views) holds the epoch of this change, and the
-        epoch counts in-place changes anywhere (see ``graph.Node``).
-        """
-        switches = grad_mode.switches
-        switches.inplace_epoch += 1
-        self._version[0] = switches.inplace_epoch
+        if self._base is not None:
+            raise RuntimeError(
+                f"{name}: this tensor shares memory with another (a view, or detach()), and an "
+                "in-place change the graph records would leave the other's graph out of date; "
+                "use the out-of-place form, or write into the base (x[i] = v)"
+            )
 
     def add_(self, other, alpha=1):
-        """self += alpha * other, in place."""
-        value = _scaled(other, alpha)
-        return self._inplace("add_", lambda a: np.add(a, value, out=a), other)
+        """self += alpha · other, in place."""
+        return self._inplace("add_", ops.add, _ufunc(np.add), _times(other, alpha))
 
     def sub_(self, other, alpha=1):
-        """self -= alpha * other, in place."""
-        value = _scaled(other, alpha)
-        return self._inplace("sub_", lambda a: np.subtract(a, value, out=a), other)
+        """self −= alpha · other, in place."""
+        return self._inplace("sub_", ops.sub, _ufunc(np.subtract), _times(other, alpha))
 
     def mul_(self, other):
         """self *= other, in place."""
-        value = _scaled(other, 1)
-        return self._inplace("mul_", lambda a: np.multiply(a, value, out=a), other)
+        return self._inplace("mul_", ops.mul, _ufunc(np.multiply), other)
 
     def div_(self, other):
         """self /= other, in place."""
-        value = _scaled(other, 1)
-        return self._inplace("div_", lambda a: np.true_divide(a, value, out=a), other)
+        return self._inplace("div_", ops.div, _ufunc(np.true_divide), other)
 
     def copy_(self, src):
         """Overwrite the values with ``src`` (broadcast to this shape), in place."""
-        value = _scaled(src, 1)
-        return self._inplace("copy_", lambda a: np.copyto(a, value, casting="same_kind"), src)
+        return self._inplace("copy_", _replaced_by, _copy, src)
 
     def fill_(self, value):
         """Set every element to ``value``, in place."""
@@ -228,11 +255,18 @@ class Tensor:
 
     def clamp_(self, min=None, max=None):  # noqa: A002 - PyTorch's argument names
         """Clip the values to [min, max], in place."""
-        return self._inplace("clamp_", lambda a: np.clip(a, min, max, out=a))
+        return self._inplace(
+            "clamp_", lambda x, _: ops.clip(x, min, max), lambda a, _: np.clip(a, min, max, out=a)
+        )
 
     def __setitem__(self, index, value):
-        raw, index = _scaled(value, 1), _index(index)
-        self._inplace("__setitem__", lambda a: a.__setitem__(index, raw), value)
+        index = ops.indexing.own_index(index)
+        self._inplace(
+            "__setitem__",
+            lambda x, v: ops.index_put(x, index, v),
+            lambda a, v: a.__setitem__(index, v),
+            value,
+        )
 
     __iadd__ = add_
     __isub__ = sub_
@@ -324,33 +358,29 @@ class Tensor:
 
     # ---- comparisons and logic: bool tensors, never differentiable ------------------------
 
-    def _compare(self, other, ufunc):
-        other = other.data if isinstance(other, Tensor) else other
-        return Tensor._wrap(np.asarray(ufunc(self.data, other)))
-
     def __eq__(self, other):
-        return self._compare(other, np.equal)
+        return ops.compare(np.equal, self, other)
 
     def __ne__(self, other):
-        return self._compare(other, np.not_equal)
+        return ops.compare(np.not_equal, self, other)
 
     def __lt__(self, other):
-        return self._compare(other, np.less)
+        return ops.compare(np.less, self, other)
 
     def __le__(self, other):
-        return self._compare(other, np.less_equal)
+        return ops.compare(np.less_equal, self, other)
 
     def __gt__(self, other):
-        return self._compare(other, np.greater)
+        return ops.compare(np.greater, self, other)
 
     def __ge__(self, other):
-        return self._compare(other, np.greater_equal)
+        return ops.compare(np.greater_equal, self, other)
 
     def __and__(self, other):
-        return self._compare(other, np.logical_and)
+        return ops.compare(np.logical_and, self, other)
 
     def __or__(self, other):
-        return self._compare(other, np.logical_or)
+        return ops.compare(np.logical_or, self, other)
 
     def __invert__(self):
         return Tensor._wrap(np.logical_not(self.data))
@@ -420,11 +450,11 @@ class Tensor:
         return ops.abs(self)
 
     def __getitem__(self, index):
-        return ops.getitem(self, _index(index))
+        return ops.getitem(self, index)
 
     def index_put(self, index, values, accumulate=False):
         """A copy with ``values`` written (or added) at ``index``, as ``torch.Tensor.index_put``."""
-        return ops.index_put(self, _index(index), values, accumulate)
+        return ops.index_put(self, index, values, accumulate)
 
     def neg(self):
         return ops.neg(self)
@@ -507,21 +537,15 @@ class Tensor:
     # ---- shape -----------------------------------------------------------------------------
 
     def reshape(self, *shape):
-        return ops.reshape(self, _shape_arg(shape))
+        return ops.reshape(self, ops.shape.shape_arg(shape))
 
     def view(self, *shape):
         """A reshape that must share memory, as ``torch.Tensor.view``: it raises where the
         data's layout would force a copy (a transposed tensor, say); ``reshape`` copies then."""
-        out = ops.reshape(self, _shape_arg(shape))
-        if out.data.size and not np.shares_memory(out.data, self.data):
-            raise RuntimeError(
-                f"view: a tensor of shape {self.shape} with this memory layout cannot be viewed "
-                f"as {out.shape} without a copy; use reshape"
-            )
-        return out
+        return ops.shape.view(self, ops.shape.shape_arg(shape))
 
     def permute(self, *axes):
-        return ops.permute(self, _shape_arg(axes))
+        return ops.permute(self, ops.shape.shape_arg(axes))
 
     def transpose(self, dim0, dim1):
         """Swap axes ``dim0`` and ``dim1``, as ``torch.transpose``."""
@@ -539,12 +563,7 @@ class Tensor:
 
     def expand(self, *shape):
         """Broadcast to ``shape``; -1 keeps an axis as it is (PyTorch's ``expand``)."""
-        shape = _shape_arg(shape)
-        lead = len(shape) - self.ndim
-        shape = tuple(
-            self.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(shape)
-        )
-        return ops.broadcast_to(self, shape)
+        return ops.shape.expand(self, ops.shape.shape_arg(shape))
 
     def broadcast_to(self, shape):
         return ops.broadcast_to(self, tuple(shape))
@@ -554,19 +573,11 @@ class Tensor:
 
     def squeeze(self, axis=None):
         """Drop axes of length 1; with ``axis``, only that one (kept if its length is not 1)."""
-        if axis is None:
-            shape = tuple(n for n in self.shape if n != 1)
-        else:
-            axis = _normalize_axis(axis, self.ndim, "squeeze")
-            shape = (
-                self.shape if self.shape[axis] != 1 else self.shape[:axis] + self.shape[axis + 1 :]
-            )
-        return ops.reshape(self, shape)
+        return ops.shape.squeeze(self, axis)
 
     def unsqueeze(self, axis):
         """Insert an axis of length 1 at position ``axis``."""
-        axis = _normalize_axis(axis, self.ndim + 1, "unsqueeze")
-        return ops.reshape(self, self.shape[:axis] + (1,) + self.shape[axis:])
+        return ops.shape.unsqueeze(self, axis)
 
     def split(self, split_size_or_sections, axis=0):
         return ops.split(self, split_size_or_sections, axis)
@@ -575,39 +586,28 @@ class Tensor:
         return ops.unbind(self, axis)
 
 
-def _shape_arg(args):
-    """Accept ``f(2, 3)`` and ``f((2, 3))`` alike, as PyTorch does."""
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        return tuple(args[0])
-    return tuple(args)
+def _requires_grad(value):
+    return isinstance(value, Tensor) and value._requires_grad
 
 
-def _normalize_axis(axis, ndim, where):
-    if not -ndim <= axis < ndim:
-        raise ValueError(f"{where}: axis {axis} is out of range for {ndim} axes")
-    return axis % ndim
+def _times(value, alpha):
+    """alpha · value for an in-place operand (value itself when alpha is 1)."""
+    return value if alpha == 1 else value * alpha
 
 
-def _scaled(value, alpha):
-    """The raw value of an in-place operand (times ``alpha``), for numpy."""
-    value = value.data if isinstance(value, Tensor) else value
-    return value if alpha == 1 else np.asarray(value) * alpha
+def _ufunc(ufunc):
+    """``write`` for an in-place op: the numpy ufunc with the array as its own output."""
+    return lambda array, value: ufunc(array, value, out=array)
 
 
-def _index(index):
-    """An index with every tensor, list or array in it copied to an array of its own: the
-    graph keeps the index, so changing the caller's index later must not move a gradient."""
-    if isinstance(index, tuple):
-        return tuple(_index_part(i) for i in index)
-    return _index_part(index)
+def _copy(array, value):
+    """Write ``value`` (broadcast, and cast within its kind) into the array."""
+    np.copyto(array, value, casting="same_kind")
 
 
-def _index_part(part):
-    if isinstance(part, Tensor):
-        return part.data.copy()
-    if isinstance(part, (list, np.ndarray)):
-        return np.array(part)
-    return part
+def _replaced_by(x, src):
+    """``src`` broadcast to x, differentiably: copy_'s new values. x gets a zero gradient."""
+    return ops.where(np.zeros(x.shape, dtype=bool), x, src)
 
 
 def tensor(data, requires_grad=False, dtype=None):
@@ -615,14 +615,6 @@ def tensor(data, requires_grad=False, dtype=None):
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
-def from_numpy(array):
-    """A Tensor sharing memory with ``array`` (no copy), as ``torch.from_numpy``."""
-    if not isinstance(array, np.ndarray):
-        raise TypeError(f"from_numpy: expected a numpy ndarray, got {type(array).__name__}")
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"from_numpy: unsupported dtype {array.dtype}")
-    return Tensor._wrap(array)
-
-
-# The ops build on Tensor, so they are imported after it is defined.
-from . import ops  # noqa: E402
+# The one place the import cycle is broken: the graph, the engine and the ops are built on
+# Tensor, and Tensor's methods call them, so they are imported once Tensor exists.
+from . import engine, graph, ops  # noqa: E402

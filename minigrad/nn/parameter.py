@@ -16,11 +16,9 @@ class Parameter(Tensor):
 
     def __init__(self, data, requires_grad=True):
         shared = isinstance(data, Tensor)
-        self.data = data.data if shared else _to_array(data, None, "Parameter")
-        self._version = data._version if shared else [0]
-        self._grad = None
-        self._requires_grad = False
-        self.grad_fn = None
+        self._reset(data.data if shared else _to_array(data, None, "Parameter"))
+        if shared:
+            self._share_memory_with(data)
         self.requires_grad = requires_grad
 
     def __repr__(self):

@@ -34,13 +34,17 @@ class Sub(Op):
 
 
 class Mul(Op):
-    """z = x · y.    ∂z/∂x = y,   ∂z/∂y = x."""
+    """z = x · y.    ∂z/∂x = y,   ∂z/∂y = x.
+
+    Each gradient reads the other input, so each is computed only if needed
+    (``x * 2`` never reads x, and x may then be changed in place).
+    """
 
     def forward(self, x, y):
         return x * y
 
     def backward(self, grad, z, x, y):
-        return grad * y, grad * x
+        return (lambda: grad * y), (lambda: grad * x)
 
 
 class Div(Op):
@@ -50,7 +54,7 @@ class Div(Op):
         return x / y
 
     def backward(self, grad, z, x, y):
-        return grad / y, -grad * z / y
+        return grad / y, lambda: -grad * z / y  # z only if y needs a gradient
 
 
 class Pow(Op):
@@ -285,6 +289,12 @@ class Clip(Op):
         if max is not None:
             grad = where(x <= max, grad, 0)
         return grad
+
+
+def compare(ufunc, x, y):
+    """A comparison or logical ``ufunc`` of x and y as a bool tensor, outside the graph."""
+    values = [v.data if isinstance(v, Tensor) else v for v in (x, y)]
+    return Tensor._wrap(np.asarray(ufunc(*values)))
 
 
 def _numeric_dtype(dtype):

@@ -8,39 +8,21 @@ gradients of every read.
 
 import numpy as np
 
-from ..graph import Op, Scatter
-
-_BASIC = (int, np.integer, slice, type(None), type(Ellipsis))
-
-
-def is_basic_index(index):
-    """True when ``index`` selects each element at most once (no arrays, lists or bools)."""
-    parts = index if isinstance(index, tuple) else (index,)
-    return all(isinstance(p, _BASIC) and not isinstance(p, bool) for p in parts)
+from ..graph import Op
+from ..scatter import Scatter, add_at, is_basic_index
+from ..tensor import Tensor
 
 
-def add_at(array, index, values):
-    """``array[index] += values`` in place, where repeated indices add up (``np.add.at``)."""
-    if is_basic_index(index):
-        array[index] += values
-    elif isinstance(index, np.ndarray) and index.dtype.kind in "iu" and array.dtype.kind == "f":
-        _add_rows(array, index, values)
-    else:
-        np.add.at(array, index, values)
-
-
-def _add_rows(array, rows, values):
-    """array[rows] += values for an integer array of row numbers (an embedding's gradient).
-
-    One ``np.bincount`` over the flat positions does what ``np.add.at`` does,
-    several times faster, and sums in float64.
-    """
-    row_size = array[0].size if len(array) else 0
-    rows = np.where(rows < 0, rows + len(array), rows)  # numpy's negative indices
-    positions = (rows.reshape(-1, 1) * row_size + np.arange(row_size)).reshape(-1)
-    values = np.broadcast_to(values, rows.shape + array.shape[1:]).reshape(-1)
-    totals = np.bincount(positions, weights=values, minlength=array.size)
-    array += totals.reshape(array.shape).astype(array.dtype, copy=False)
+def own_index(index):
+    """``index`` with every tensor, list or array in it copied to an array of its own: the graph
+    keeps the index, so changing the caller's index later must not move a gradient."""
+    if isinstance(index, tuple):
+        return tuple(own_index(part) for part in index)
+    if isinstance(index, Tensor):
+        return index.data.copy()
+    if isinstance(index, (list, np.ndarray)):
+        return np.array(index)
+    return index
 
 
 class GetItem(Op):
@@ -58,6 +40,9 @@ class GetItem(Op):
 
     def backward(self, grad, z, x, index=None):
         return Scatter(x.shape, index, grad)
+
+    def __call__(self, x, index):
+        return self.apply((x,), {"index": own_index(index)})
 
 
 class IndexPut(Op):
@@ -92,7 +77,7 @@ class IndexPut(Op):
 
     def __call__(self, x, index, values, accumulate=False):
         """As ``torch.index_put(x, index, values, accumulate)``."""
-        return self.apply((x, values), {"index": index, "accumulate": accumulate})
+        return self.apply((x, values), {"index": own_index(index), "accumulate": accumulate})
 
 
 getitem = GetItem()

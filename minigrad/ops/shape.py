@@ -90,6 +90,54 @@ class Concatenate(Op):
         return self.apply(_sequence(tensors, "concatenate"), {"axis": axis})
 
 
+def shape_arg(args):
+    """Accept ``f(2, 3)`` and ``f((2, 3))`` alike, as PyTorch does."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return tuple(args[0])
+    return tuple(args)
+
+
+def _normalize_axis(axis, ndim, where):
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{where}: axis {axis} is out of range for {ndim} axes")
+    return axis % ndim
+
+
+def view(x, shape):
+    """A reshape that must share memory, as ``torch.Tensor.view``: it raises where the data's
+    layout would force a copy (a transposed tensor, say); ``reshape`` copies then."""
+    out = reshape(x, shape)
+    if out.data.size and not np.shares_memory(out.data, x.data):
+        raise RuntimeError(
+            f"view: a tensor of shape {x.shape} with this memory layout cannot be viewed "
+            f"as {out.shape} without a copy; use reshape"
+        )
+    return out
+
+
+def expand(x, shape):
+    """Broadcast to ``shape``; -1 keeps an axis as it is (PyTorch's ``expand``)."""
+    lead = len(shape) - x.ndim
+    shape = tuple(x.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(shape))
+    return broadcast_to(x, shape)
+
+
+def squeeze(x, axis=None):
+    """Drop axes of length 1; with ``axis``, only that one (kept if its length is not 1)."""
+    if axis is None:
+        return reshape(x, tuple(n for n in x.shape if n != 1))
+    axis = _normalize_axis(axis, x.ndim, "squeeze")
+    if x.shape[axis] != 1:
+        return reshape(x, x.shape)
+    return reshape(x, x.shape[:axis] + x.shape[axis + 1 :])
+
+
+def unsqueeze(x, axis):
+    """Insert an axis of length 1 at position ``axis``."""
+    axis = _normalize_axis(axis, x.ndim + 1, "unsqueeze")
+    return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
+
+
 def _sequence(tensors, name):
     if not isinstance(tensors, (list, tuple)) or not tensors:
         raise ValueError(f"{name}: expected a non-empty list or tuple of tensors, got {tensors!r}")
