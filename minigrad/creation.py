@@ -6,9 +6,10 @@ A shape may be given as separate ints or as one tuple, as in PyTorch:
 
 import numpy as np
 
+from .array_methods import DEFAULT_DTYPE, check_can_require_grad
 from .ops.shape import shape_arg
 from .random import default_generator
-from .tensor import DEFAULT_DTYPE, Tensor, _check_can_require_grad
+from .tensor import Tensor
 
 
 def _shape(args, name):
@@ -24,7 +25,7 @@ def _shape(args, name):
 def _make(array, requires_grad, name):
     t = Tensor._wrap(array)
     if requires_grad:
-        _check_can_require_grad(array.dtype, name)
+        check_can_require_grad(array.dtype, name)
         t._requires_grad = True
     return t
 

@@ -3,9 +3,10 @@
 ``gradients`` is the one reverse-mode pass. It visits the nodes in
 topological order (``toposort``), consumers before producers, so a node runs
 once every consumer has added its share to the node's gradient. Each node
-applies its own rule (``Node.vjp``, in graph.py), and ``accumulate`` adds each
-result to the gradient of the input's node, or of the leaf. ``backward()``
-stores the gradients it finds in ``.grad``; ``grad()`` returns them.
+applies its own rule (``Node.vjp``, in graph.py), and ``accumulate`` adds
+each result to the gradient of the input's node, or of the leaf.
+``backward()`` stores the gradients the pass finds in ``.grad``; ``grad()``
+returns them.
 
 Without ``create_graph`` the rules run on plain numpy arrays, and nothing is
 recorded. With ``create_graph=True`` grad mode stays on, the rules get
@@ -15,9 +16,7 @@ gradients can be differentiated again.
 
 import numpy as np
 
-from .grad_mode import set_grad_enabled
-from .graph import Node, edge
-from .scatter import Scatter, dense
+from .graph import Node, edge, grad_mode
 from .tensor import Tensor
 
 
@@ -28,15 +27,7 @@ def toposort(roots):
     recursion: count each node's consumers, then yield a node once all of its
     consumers have been yielded.
     """
-    consumers = dict.fromkeys(roots, 0)
-    stack = list(consumers)
-    while stack:
-        for parent in stack.pop().parents:
-            if type(parent) is Node:
-                if parent not in consumers:
-                    consumers[parent] = 0
-                    stack.append(parent)
-                consumers[parent] += 1
+    consumers = _count_consumers(roots)
     ready = [node for node, count in consumers.items() if count == 0]
     while ready:
         node = ready.pop()
@@ -48,25 +39,34 @@ def toposort(roots):
                     ready.append(parent)
 
 
+def _count_consumers(roots):
+    """For each node reachable from ``roots``: how many reachable nodes use its output."""
+    consumers = dict.fromkeys(roots, 0)
+    stack = list(consumers)
+    while stack:
+        for parent in stack.pop().parents:
+            if type(parent) is Node:
+                if parent not in consumers:
+                    stack.append(parent)
+                consumers[parent] = consumers.get(parent, 0) + 1
+    return consumers
+
+
 def accumulate(total, g):
     """total + g: the one place where gradients are summed (``total`` is None at first).
 
     A gradient is an array, a Tensor (when the backward pass is recorded), or
-    a ``Scatter``: the gradient of indexing, zero except at the index it read.
-    Scatters are summed by keeping their parts, and made whole once, when the
-    sum is used. Worked example: a recurrent layer reads its input x of shape
-    (T, B, E) slice by slice, x[t] for every t. Each ``getitem`` rule returns
-    a Scatter holding one (B, E) slice. They meet here, T of them, in x's
-    gradient, which stays a list of T slices; when x's own node runs, the list
-    becomes one (T, B, E) array, each slice added into it in place. Adding
-    full-size arrays instead would cost T arrays of T·B·E numbers.
+    any value with a ``+`` of its own. Indexing's gradient is one such value:
+    a ``Scatter`` (ops/indexing.py), zero except at the index that was read.
+    Worked example: a recurrent layer reads its input x, of shape (T, B, E),
+    slice by slice, x[t] for every t. Each ``getitem`` rule returns a Scatter
+    of one (B, E) slice, and the T of them meet here, in x's gradient. A
+    Scatter plus a Scatter keeps both slices and makes no array, so x's
+    gradient stays T slices until x's own node runs; then ``np.asarray``
+    adds them into one (T, B, E) array, in place. Full-size arrays would
+    cost T arrays of T·B·E numbers.
     """
-    if total is None:
-        return g
-    if type(total) is Scatter and type(g) is Scatter:
-        total.parts += g.parts
-        return total
-    return dense(total) + dense(g)
+    return g if total is None else total + g
 
 
 def gradients(roots, grads, targets=None):
@@ -82,8 +82,7 @@ def gradients(roots, grads, targets=None):
     pending, found = {}, {}
     for root, g in zip(roots, grads):
         pending[root] = accumulate(pending.get(root), g)
-    nodes = toposort([key for key in pending if type(key) is Node])
-    for node in nodes if targets is None else _leading_to(nodes, targets):
+    for node in _schedule(pending, targets):
         grad = pending.pop(node, None)
         if grad is None:
             continue
@@ -100,8 +99,12 @@ def _stored_by_backward(key):
     return type(key) is not Node or key.retained is not None
 
 
-def _leading_to(nodes, targets):
-    """The nodes (in the order given) that lie on a path to a target."""
+def _schedule(pending, targets):
+    """The nodes ``gradients`` visits, in topological order: every node reachable from the
+    roots, or, given targets, those on a path to a target."""
+    nodes = toposort([key for key in pending if type(key) is Node])
+    if targets is None:
+        return nodes
     nodes = list(nodes)
     leading = set()
     for node in reversed(nodes):  # a node's parents come after it, so they are decided first
@@ -115,10 +118,10 @@ def backward(tensors, grad_tensors=None, create_graph=False):
 
     ``grad_tensors`` are the cotangents (dL/d tensor); they may be omitted for
     scalar outputs. This is what ``Tensor.backward()`` calls. Each ``.grad``
-    becomes a new tensor holding the sum of the old one and the new gradient.
+    becomes a new tensor: the old one plus this pass's gradient.
     """
     roots, grads = _roots(tensors, grad_tensors, create_graph, "backward")
-    with set_grad_enabled(create_graph):
+    with grad_mode(create_graph):
         for key, g in gradients(roots, grads).items():
             t = key.retained() if type(key) is Node else key
             if t is not None:
@@ -139,7 +142,7 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, allow_unused=Fa
             raise RuntimeError(f"grad: input {i} does not require grad")
     keys = [edge(t, "grad") for t in inputs]
     roots, grads = _roots(outputs, grad_outputs, create_graph, "grad")
-    with set_grad_enabled(create_graph):
+    with grad_mode(create_graph):
         found = gradients(roots, grads, set(keys))
     for i, (t, key) in enumerate(zip(inputs, keys)):
         if key not in found and not allow_unused:
@@ -153,10 +156,9 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, allow_unused=Fa
 def _handed_out(g):
     """A gradient given to the user: a Tensor of the recorded graph, or one with its own array
     (a rule's array may be read-only, or shared with another gradient)."""
-    g = dense(g)
-    if isinstance(g, Tensor) and g._requires_grad:
-        return g
-    return Tensor._wrap(np.array(g.data if isinstance(g, Tensor) else g))
+    if isinstance(g, Tensor):
+        return g if g._requires_grad else Tensor._wrap(g.data.copy())
+    return Tensor._wrap(np.array(g))
 
 
 def _as_list(x):
@@ -187,8 +189,7 @@ def _cotangent(y, g, where):
             f"{where}: the gradient can be implied only for a scalar output; this output "
             f"has shape {y.shape}, so pass gradient= with that shape"
         )
-    if g is None:
-        g = np.ones(y.shape, dtype=y.dtype)
+    g = np.ones(y.shape, y.dtype) if g is None else g
     g = g if isinstance(g, Tensor) else Tensor._wrap(np.asarray(g, dtype=y.dtype))
     if g.shape != y.shape:
         raise ValueError(f"{where}: gradient has shape {g.shape} but the output has {y.shape}")

@@ -5,13 +5,20 @@ which is what optimisers, evaluation loops and ``backward()`` itself (unless
 ``create_graph=True``) use. Anomaly mode makes every op check its forward
 output and every backward rule check its gradients for NaN and inf.
 
-Both are switches in ``minigrad.graph.mode`` (``switches`` here), process-wide (PyTorch keeps
-grad mode per thread).
+Both are switches in ``minigrad.graph.mode`` (``switches`` here), process-wide
+(PyTorch keeps grad mode per thread). In anomaly mode the switch holds the
+``detect_anomaly`` whose ``check`` and ``location`` the graph calls.
 """
 
 import functools
+import traceback
+from pathlib import Path
 
+import numpy as np
+
+from .graph import grad_mode
 from .graph import mode as switches
+from .tensor import Tensor
 
 
 def is_grad_enabled():
@@ -25,12 +32,11 @@ class _GradModeContext:
     enabled = True
 
     def __enter__(self):
-        self._previous = switches.grad_enabled
-        switches.grad_enabled = self.enabled
+        self._context = grad_mode(self.enabled)
+        self._context.__enter__()
 
     def __exit__(self, *exc_info):
-        switches.grad_enabled = self._previous
-        return False
+        return self._context.__exit__(*exc_info)
 
     def __call__(self, fn):
         @functools.wraps(fn)
@@ -74,6 +80,10 @@ class set_grad_enabled(_GradModeContext):
     def __enter__(self):
         pass
 
+    def __exit__(self, *exc_info):
+        switches.grad_enabled = self._previous
+        return False
+
     def __call__(self, fn):
         switches.grad_enabled = self._previous
 
@@ -95,10 +105,31 @@ class detect_anomaly:
     """
 
     def __enter__(self):
-        self._previous = switches.anomaly_enabled
-        switches.anomaly_enabled = True
+        self._previous = switches.anomaly
+        switches.anomaly = self
         return self
 
     def __exit__(self, *exc_info):
-        switches.anomaly_enabled = self._previous
+        switches.anomaly = self._previous
         return False
+
+    @staticmethod
+    def location():
+        """The innermost stack frame outside minigrad, as 'file:line in function'."""
+        for frame in reversed(traceback.extract_stack()):
+            if not str(Path(frame.filename).resolve()).startswith(_PACKAGE_DIR):
+                return f"{frame.filename}:{frame.lineno} in {frame.name}"
+        return "<unknown>"  # pragma: no cover - there is always a caller outside the package
+
+    def check(self, values, what, node):
+        """Raise if ``values`` hold NaN or inf, naming where the op was created."""
+        values = values.data if isinstance(values, Tensor) else np.asarray(values)
+        if values.dtype.kind == "f" and not np.isfinite(values).all():
+            bad = "NaN" if np.isnan(values).any() else "inf"
+            where = node.created_at if node is not None and node.created_at else self.location()
+            raise RuntimeError(
+                f"detect_anomaly: {what} produced {bad}; the op was created at {where}"
+            )
+
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parent)

@@ -21,48 +21,17 @@ node becomes the tensor's ``grad_fn``.
 
 import numpy as np
 
-from .errors import with_op_name
-
-FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-DEFAULT_DTYPE = np.dtype(np.float64)
-
-
-def _check_can_require_grad(dtype, where):
-    if dtype not in FLOAT_DTYPES:
-        raise TypeError(
-            f"{where}: only float32 and float64 tensors can require gradients, got dtype {dtype}"
-        )
-
-
-def _to_array(data, dtype, where):
-    """Copy ``data`` into a fresh ndarray; floats default to float64, ints to int64."""
-    if isinstance(data, Tensor):
-        data = data.data
-    if dtype is not None:
-        dtype = np.dtype(dtype)
-    try:
-        array = np.array(data, dtype=dtype)
-    except (TypeError, ValueError) as error:
-        raise ValueError(
-            f"{where}: cannot make a tensor from {type(data).__name__}: {error}"
-        ) from None
-    if array.dtype.kind not in "biuf":
-        raise TypeError(
-            f"{where}: unsupported dtype {array.dtype}; expected bool, integer or floating data"
-        )
-    return array
+from .array_methods import ArrayMethods, check_can_require_grad, to_array
 
 
 class VersionCounter:
-    """The version of a tensor and of every view of it: ``count`` in-place changes so far, the
-    latest one that the graph recorded at ``recorded``. A view made before that change still has
-    a graph of the old values: ``graph.edge`` refuses to use it."""
+    """How many times a tensor's values were changed in place: one counter for the tensor and
+    every view of it, since a change to one is a change to all."""
 
     count = 0
-    recorded = 0
 
 
-class Tensor:
+class Tensor(ArrayMethods):
     """A numpy-backed array that records the ops applied to it.
 
     ``Tensor(data, requires_grad=False, dtype=None)`` copies ``data``. Python
@@ -70,39 +39,26 @@ class Tensor:
     arrays keep their dtype unless ``dtype`` is given.
     """
 
-    __slots__ = (
-        "data",
-        "_grad",
-        "_requires_grad",
-        "grad_fn",
-        "_version_counter",
-        "_base",
-        "__weakref__",
-    )
+    __slots__ = ("data", "_grad", "_requires_grad", "grad_fn", "_version_counter", "__weakref__")
 
     # numpy must not treat a Tensor as an array: `ndarray * tensor` then falls
     # through to Tensor.__rmul__ and keeps the graph instead of silently dropping it.
     __array_ufunc__ = None
 
-    def __init__(self, data, requires_grad=False, dtype=None):
-        self._reset(_to_array(data, dtype, "tensor"))
+    def __init__(self, data, requires_grad=False, dtype=None, copy=True):
+        data = data.data if isinstance(data, Tensor) else data
+        self.data = to_array(data, dtype, type(self).__name__) if copy else data
+        self._grad = None
+        self._requires_grad = False
+        self.grad_fn = None
+        self._version_counter = VersionCounter()
         if requires_grad:
             self.requires_grad = True
 
     @classmethod
     def _wrap(cls, array):
         """A Tensor around ``array`` itself, not copied or checked (for arrays minigrad made)."""
-        t = object.__new__(cls)
-        t._reset(array)
-        return t
-
-    def _reset(self, array):
-        self.data = array
-        self._grad = None
-        self._requires_grad = False
-        self.grad_fn = None
-        self._version_counter = VersionCounter()  # one for a tensor and all of its views
-        self._base = None  # for a view, the tensor whose memory it shares
+        return cls(array, copy=False)
 
     # ---- autograd attributes ---------------------------------------------------------------
 
@@ -113,7 +69,7 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, flag):
         if flag:
-            _check_can_require_grad(self.data.dtype, "requires_grad")
+            check_can_require_grad(self.data.dtype, "requires_grad")
         elif self.grad_fn is not None:
             raise RuntimeError(
                 "requires_grad: cannot turn off gradients of a non-leaf tensor; use .detach()"
@@ -183,9 +139,8 @@ class Tensor:
         self._version_counter.count += 1
 
     def _share_memory_with(self, base):
-        """Make this tensor a view of ``base``: one array, one version counter."""
+        """Make this tensor a view of ``base``: one memory, so one version counter."""
         self._version_counter = base._version_counter
-        self._base = base if base._base is None else base._base
 
     def _inplace(self, name, op, write, operand=None):
         """Change the values in place, as PyTorch does.
@@ -196,42 +151,37 @@ class Tensor:
         records a node; the values are copied into this tensor's array, and the
         node becomes its ``grad_fn``.
         """
-        recorded = graph.mode.grad_enabled and (self._requires_grad or _requires_grad(operand))
+        recorded = self._requires_grad or isinstance(operand, Tensor) and operand._requires_grad
+        recorded = recorded and graph.mode.grad_enabled
         value = operand.data if isinstance(operand, Tensor) else operand
+        if recorded and self.is_leaf and self._requires_grad:
+            raise RuntimeError(
+                f"{name}: a leaf tensor that requires grad cannot be changed in place while "
+                "the graph is recorded; do it inside minigrad.no_grad()"
+            )
         if recorded:
-            self._check_recordable(name)
             new = op(self, operand)
             write, value = _copy, new.data
         try:
             write(self.data, value)
         except (TypeError, ValueError) as error:  # numpy's casting or broadcasting complaint
-            raise with_op_name(error, name, f" (tensor has shape {self.shape})") from error
+            raise graph.named_error(error, name, f" (tensor has shape {self.shape})") from error
         self._bump_version()
         if recorded:
             new.grad_fn.become_output_of(self)
-            self._version_counter.recorded = self._version
         return self
-
-    def _check_recordable(self, name):
-        if self.grad_fn is None and self._requires_grad:
-            raise RuntimeError(
-                f"{name}: a leaf tensor that requires grad cannot be changed in place while "
-                "the graph is recorded; do it inside minigrad.no_grad()"
-            )
-        if self._base is not None:
-            raise RuntimeError(
-                f"{name}: this tensor shares memory with another (a view, or detach()), and an "
-                "in-place change the graph records would leave the other's graph out of date; "
-                "use the out-of-place form, or write into the base (x[i] = v)"
-            )
 
     def add_(self, other, alpha=1):
         """self += alpha · other, in place."""
-        return self._inplace("add_", ops.add, _ufunc(np.add), _times(other, alpha))
+        return self._inplace(
+            "add_", ops.add, _ufunc(np.add), other if alpha == 1 else other * alpha
+        )
 
     def sub_(self, other, alpha=1):
         """self −= alpha · other, in place."""
-        return self._inplace("sub_", ops.sub, _ufunc(np.subtract), _times(other, alpha))
+        return self._inplace(
+            "sub_", ops.sub, _ufunc(np.subtract), other if alpha == 1 else other * alpha
+        )
 
     def mul_(self, other):
         """self *= other, in place."""
@@ -273,89 +223,6 @@ class Tensor:
     __imul__ = mul_
     __itruediv__ = div_
 
-    # ---- plain attributes ------------------------------------------------------------------
-
-    @property
-    def shape(self):
-        return self.data.shape
-
-    @property
-    def ndim(self):
-        return self.data.ndim
-
-    @property
-    def dtype(self):
-        return self.data.dtype
-
-    def dim(self):
-        return self.data.ndim
-
-    def size(self, dim=None):
-        """The shape, or the length of axis ``dim`` (PyTorch's ``size``)."""
-        return self.data.shape if dim is None else self.data.shape[dim]
-
-    def numel(self):
-        return self.data.size
-
-    def numpy(self):
-        """The underlying ndarray (shared, not copied), as ``torch.Tensor.numpy``."""
-        if self._requires_grad:
-            raise RuntimeError(
-                "numpy: cannot convert a tensor that requires grad; use .detach().numpy()"
-            )
-        return self.data
-
-    def item(self):
-        """The single value as a Python number."""
-        if self.data.size != 1:
-            raise ValueError(
-                f"item: only one-element tensors can be converted to a Python number, "
-                f"got shape {self.shape}"
-            )
-        return self.data.item()
-
-    def tolist(self):
-        return self.data.tolist()
-
-    def __len__(self):
-        if self.data.ndim == 0:
-            raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
-
-    def __iter__(self):
-        return (self[i] for i in range(len(self)))
-
-    def __bool__(self):
-        if self.data.size != 1:
-            raise ValueError(
-                f"the truth value of a tensor with {self.data.size} elements is ambiguous"
-            )
-        return bool(self.data)
-
-    def __float__(self):
-        return float(self.item())
-
-    def __int__(self):
-        return int(self.item())
-
-    def __index__(self):
-        if self.data.dtype.kind not in "iu" or self.data.size != 1:
-            raise TypeError(f"only one-element integer tensors can be used as an index, got {self}")
-        return int(self.data.item())
-
-    __hash__ = object.__hash__
-
-    def __repr__(self):
-        body = np.array2string(self.data, separator=", ", prefix="tensor(")
-        extras = []
-        if self.data.dtype not in (DEFAULT_DTYPE, np.dtype(np.int64), np.dtype(bool)):
-            extras.append(f"dtype={self.data.dtype}")
-        if self.grad_fn is not None:
-            extras.append(f"grad_fn=<{self.grad_fn.name}>")
-        elif self._requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + ", ".join([body, *extras]) + ")"
-
     # ---- comparisons and logic: bool tensors, never differentiable ------------------------
 
     def __eq__(self, other):
@@ -381,6 +248,8 @@ class Tensor:
 
     def __or__(self, other):
         return ops.compare(np.logical_or, self, other)
+
+    __hash__ = object.__hash__
 
     def __invert__(self):
         return Tensor._wrap(np.logical_not(self.data))
@@ -584,15 +453,6 @@ class Tensor:
 
     def unbind(self, axis=0):
         return ops.unbind(self, axis)
-
-
-def _requires_grad(value):
-    return isinstance(value, Tensor) and value._requires_grad
-
-
-def _times(value, alpha):
-    """alpha · value for an in-place operand (value itself when alpha is 1)."""
-    return value if alpha == 1 else value * alpha
 
 
 def _ufunc(ufunc):

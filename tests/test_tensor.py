@@ -54,7 +54,7 @@ def test_float16_cannot_require_grad():
 
 
 def test_ragged_and_non_numeric_data_are_rejected_with_the_reason():
-    with pytest.raises(ValueError, match="tensor: cannot make a tensor"):
+    with pytest.raises(ValueError, match="Tensor: cannot make a tensor"):
         mg.tensor([[1.0, 2.0], [3.0]])
     with pytest.raises(TypeError, match="unsupported dtype"):
         mg.tensor(["a", "b"])

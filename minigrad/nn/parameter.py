@@ -1,6 +1,6 @@
 """Parameter: a Tensor that a Module registers and an optimiser updates."""
 
-from ..tensor import Tensor, _to_array
+from ..tensor import Tensor
 
 
 class Parameter(Tensor):
@@ -16,7 +16,7 @@ class Parameter(Tensor):
 
     def __init__(self, data, requires_grad=True):
         shared = isinstance(data, Tensor)
-        self._reset(data.data if shared else _to_array(data, None, "Parameter"))
+        super().__init__(data, copy=not shared)
         if shared:
             self._share_memory_with(data)
         self.requires_grad = requires_grad

@@ -12,7 +12,7 @@ side, the math in the docstring), create one instance, and add its row to the
 spec table in ``spec/op_table.py``. See "Add an op" in the README.
 """
 
-from ..graph import Op, register, registry, unregister
+from ..graph import Op
 from .elementwise import (
     abs,
     add,
@@ -53,7 +53,6 @@ from .shape import (
 
 __all__ = [
     "Op",
-    "register",
     "registry",
     "unregister",
     "abs",
@@ -97,3 +96,13 @@ __all__ = [
     "unbind",
     "where",
 ]
+
+
+def registry():
+    """Every registered op, by name: an instance of an ``Op`` subclass registers itself."""
+    return dict(Op.registry)
+
+
+def unregister(name):
+    """Remove an op from the registry (for ops defined in tests or notebooks)."""
+    del Op.registry[name]

@@ -8,9 +8,10 @@ constant, whose derivative is zero.
 
 import numpy as np
 
+from ..array_methods import FLOAT_DTYPES
 from ..grad_mode import no_grad
 from ..graph import Op
-from ..tensor import FLOAT_DTYPES, Tensor
+from ..tensor import Tensor
 
 
 class Add(Op):

@@ -1,0 +1,137 @@
+"""What a Tensor shares with a numpy array, and nothing of the graph.
+
+* the dtype rules: how data becomes an array, and which dtypes can require grad;
+* ``ArrayMethods``, which ``Tensor`` inherits: shape and dtype, conversions to
+  Python and numpy, ``len`` and iteration, comparisons (bool tensors, outside
+  the graph), ``argmax``, and printing.
+
+The autodiff side of the Tensor is in ``tensor.py``.
+"""
+
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+DEFAULT_DTYPE = np.dtype(np.float64)
+
+
+def check_can_require_grad(dtype, where):
+    if dtype not in FLOAT_DTYPES:
+        raise TypeError(
+            f"{where}: only float32 and float64 tensors can require gradients, got dtype {dtype}"
+        )
+
+
+def input_array(value, float_dtype=None, name="op"):
+    """An op's input that is not a Tensor, as an array. A number (Python's or numpy's, not a
+    bool) takes ``float_dtype`` when there is one (the dtype of the op's float tensor inputs),
+    as in PyTorch; a list or an array keeps its own dtype."""
+    if isinstance(value, np.ndarray):
+        return value
+    weak = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    array = np.asarray(value, dtype=float_dtype if weak else None)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: cannot use a {type(value).__name__} as a tensor input")
+    return array
+
+
+def to_array(data, dtype, where):
+    """Copy ``data`` into a fresh ndarray; floats default to float64, ints to int64."""
+    if dtype is not None:
+        dtype = np.dtype(dtype)
+    try:
+        array = np.array(data, dtype=dtype)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"{where}: cannot make a tensor from {type(data).__name__}: {error}"
+        ) from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{where}: unsupported dtype {array.dtype}; expected bool, integer or floating data"
+        )
+    return array
+
+
+class ArrayMethods:
+    """The numpy-style part of a Tensor: every method reads ``self.data`` and nothing else of
+    the Tensor but ``requires_grad`` and ``grad_fn``."""
+
+    __slots__ = ()
+
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    def dim(self):
+        return self.data.ndim
+
+    def size(self, dim=None):
+        """The shape, or the length of axis ``dim`` (PyTorch's ``size``)."""
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def numel(self):
+        return self.data.size
+
+    def numpy(self):
+        """The underlying ndarray (shared, not copied), as ``torch.Tensor.numpy``."""
+        if self.requires_grad:
+            raise RuntimeError(
+                "numpy: cannot convert a tensor that requires grad; use .detach().numpy()"
+            )
+        return self.data
+
+    def item(self):
+        """The single value as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"item: only one-element tensors can be converted to a Python number, "
+                f"got shape {self.shape}"
+            )
+        return self.data.item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor with {self.data.size} elements is ambiguous"
+            )
+        return bool(self.data)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError(f"only one-element integer tensors can be used as an index, got {self}")
+        return int(self.data.item())
+
+    def __repr__(self):
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        extras = []
+        if self.data.dtype not in (DEFAULT_DTYPE, np.dtype(np.int64), np.dtype(bool)):
+            extras.append(f"dtype={self.data.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body, *extras]) + ")"
