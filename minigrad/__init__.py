@@ -12,6 +12,7 @@ from .tensor import Tensor, tensor
 
 # isort: split
 from . import autograd, functional, nn, ops, optim
+from .autograd import grad
 from .creation import (
     arange,
     from_numpy,
@@ -24,7 +25,6 @@ from .creation import (
     zeros,
     zeros_like,
 )
-from .engine import grad
 from .grad_mode import (
     detect_anomaly,
     enable_grad,

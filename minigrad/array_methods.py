@@ -21,19 +21,6 @@ def check_can_require_grad(dtype, where):
         )
 
 
-def input_array(value, float_dtype=None, name="op"):
-    """An op's input that is not a Tensor, as an array. A number (Python's or numpy's, not a
-    bool) takes ``float_dtype`` when there is one (the dtype of the op's float tensor inputs),
-    as in PyTorch; a list or an array keeps its own dtype."""
-    if isinstance(value, np.ndarray):
-        return value
-    weak = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    array = np.asarray(value, dtype=float_dtype if weak else None)
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"{name}: cannot use a {type(value).__name__} as a tensor input")
-    return array
-
-
 def to_array(data, dtype, where):
     """Copy ``data`` into a fresh ndarray; floats default to float64, ints to int64."""
     if dtype is not None:

@@ -5,8 +5,8 @@ topological order (``toposort``), consumers before producers, so a node runs
 once every consumer has added its share to the node's gradient. Each node
 applies its own rule (``Node.vjp``, in graph.py), and ``accumulate`` adds
 each result to the gradient of the input's node, or of the leaf.
-``backward()`` stores the gradients the pass finds in ``.grad``; ``grad()``
-returns them.
+``backward()`` stores the gradients the pass finds in ``.grad``;
+``minigrad.grad()`` (autograd/functional.py) returns them.
 
 Without ``create_graph`` the rules run on plain numpy arrays, and nothing is
 recorded. With ``create_graph=True`` grad mode stays on, the rules get
@@ -21,7 +21,8 @@ from .tensor import Tensor
 
 
 def toposort(roots):
-    """Yield every node reachable from ``roots`` once, after every node that uses its output.
+    """Yield every node reachable from ``roots`` (nodes; leaves among them are skipped) once,
+    after every node that uses its output.
 
     Kahn's algorithm, and iterative, so a chain of 100,000 ops needs no
     recursion: count each node's consumers, then yield a node once all of its
@@ -41,7 +42,7 @@ def toposort(roots):
 
 def _count_consumers(roots):
     """For each node reachable from ``roots``: how many reachable nodes use its output."""
-    consumers = dict.fromkeys(roots, 0)
+    consumers = {root: 0 for root in roots if type(root) is Node}
     stack = list(consumers)
     while stack:
         for parent in stack.pop().parents:
@@ -82,15 +83,15 @@ def gradients(roots, grads, targets=None):
     pending, found = {}, {}
     for root, g in zip(roots, grads):
         pending[root] = accumulate(pending.get(root), g)
-    for node in _schedule(pending, targets):
+    nodes = toposort(list(pending))
+    for node in nodes if targets is None else _leading_to(nodes, targets):
         grad = pending.pop(node, None)
         if grad is None:
             continue
         if keep(node):
             found[node] = grad
-        for parent, g in zip(node.parents, node.vjp(grad)):
-            if g is not None:
-                pending[parent] = accumulate(pending.get(parent), g)
+        for parent, g in node.vjp(grad):
+            pending[parent] = accumulate(pending.get(parent), g)
     found.update((key, g) for key, g in pending.items() if keep(key))
     return found
 
@@ -99,12 +100,8 @@ def _stored_by_backward(key):
     return type(key) is not Node or key.retained is not None
 
 
-def _schedule(pending, targets):
-    """The nodes ``gradients`` visits, in topological order: every node reachable from the
-    roots, or, given targets, those on a path to a target."""
-    nodes = toposort([key for key in pending if type(key) is Node])
-    if targets is None:
-        return nodes
+def _leading_to(nodes, targets):
+    """Of ``nodes`` (in topological order), the ones on a path to a target, in the same order."""
     nodes = list(nodes)
     leading = set()
     for node in reversed(nodes):  # a node's parents come after it, so they are decided first
@@ -120,40 +117,15 @@ def backward(tensors, grad_tensors=None, create_graph=False):
     scalar outputs. This is what ``Tensor.backward()`` calls. Each ``.grad``
     becomes a new tensor: the old one plus this pass's gradient.
     """
-    roots, grads = _roots(tensors, grad_tensors, create_graph, "backward")
+    roots, grads = roots_and_cotangents(tensors, grad_tensors, create_graph, "backward")
     with grad_mode(create_graph):
         for key, g in gradients(roots, grads).items():
             t = key.retained() if type(key) is Node else key
             if t is not None:
-                t.grad = accumulate(t.grad, _handed_out(g))
+                t.grad = accumulate(t.grad, handed_out(g))
 
 
-def grad(outputs, inputs, grad_outputs=None, create_graph=False, allow_unused=False):
-    """Return d(outputs)/d(inputs) · grad_outputs as a tuple, without touching any ``.grad``.
-
-    As ``torch.autograd.grad``: ``inputs`` may be leaves or intermediate
-    tensors, and only the part of the graph that leads to them is visited. An
-    input the outputs do not depend on raises, unless ``allow_unused=True``,
-    which returns None for it.
-    """
-    inputs = _as_list(inputs)
-    for i, t in enumerate(inputs):
-        if not isinstance(t, Tensor) or not t._requires_grad:
-            raise RuntimeError(f"grad: input {i} does not require grad")
-    keys = [edge(t, "grad") for t in inputs]
-    roots, grads = _roots(outputs, grad_outputs, create_graph, "grad")
-    with grad_mode(create_graph):
-        found = gradients(roots, grads, set(keys))
-    for i, (t, key) in enumerate(zip(inputs, keys)):
-        if key not in found and not allow_unused:
-            raise RuntimeError(
-                f"grad: input {i} (shape {t.shape}) was not used to compute the outputs; "
-                "pass allow_unused=True to get None for it"
-            )
-    return tuple(_handed_out(found[key]) if key in found else None for key in keys)
-
-
-def _handed_out(g):
+def handed_out(g):
     """A gradient given to the user: a Tensor of the recorded graph, or one with its own array
     (a rule's array may be read-only, or shared with another gradient)."""
     if isinstance(g, Tensor):
@@ -161,34 +133,27 @@ def _handed_out(g):
     return Tensor._wrap(np.array(g))
 
 
-def _as_list(x):
+def as_list(x):
     return list(x) if isinstance(x, (list, tuple)) else [x]
 
 
-def _roots(outputs, gradients, create_graph, where):
+def roots_and_cotangents(outputs, gradients, create_graph, where):
     """The outputs' keys in the graph, and their cotangents: Tensors when the pass is recorded,
     arrays otherwise."""
-    outputs = _as_list(outputs)
-    gradients = [None] * len(outputs) if gradients is None else _as_list(gradients)
+    outputs = as_list(outputs)
+    gradients = [None] * len(outputs) if gradients is None else as_list(gradients)
     if len(gradients) != len(outputs):
         raise ValueError(f"{where}: got {len(gradients)} gradients for {len(outputs)} outputs")
     grads = [_cotangent(y, g, where) for y, g in zip(outputs, gradients)]
-    keys = [edge(y, where) for y in outputs]
-    return keys, grads if create_graph else [g.data for g in grads]
+    return [edge(y, where) for y in outputs], grads if create_graph else [g.data for g in grads]
 
 
 def _cotangent(y, g, where):
     """dL/dy as a Tensor of y's shape and dtype (ones for a scalar y when g is None)."""
     if not isinstance(y, Tensor) or not y._requires_grad:
-        raise RuntimeError(
-            f"{where}: the output does not require grad and has no grad_fn; "
-            "did a parameter lose requires_grad, or was it computed under no_grad()?"
-        )
+        raise RuntimeError(f"{where}: the output does not require grad (made under no_grad()?)")
     if g is None and y.data.size != 1:
-        raise RuntimeError(
-            f"{where}: the gradient can be implied only for a scalar output; this output "
-            f"has shape {y.shape}, so pass gradient= with that shape"
-        )
+        raise RuntimeError(f"{where}: the output has shape {y.shape}, so pass its gradient")
     g = np.ones(y.shape, y.dtype) if g is None else g
     g = g if isinstance(g, Tensor) else Tensor._wrap(np.asarray(g, dtype=y.dtype))
     if g.shape != y.shape:

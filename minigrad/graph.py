@@ -11,22 +11,15 @@ walks the nodes.
 
 import contextlib
 import inspect
-import weakref
+from types import SimpleNamespace
 
 import numpy as np
 
-from .array_methods import input_array
 from .tensor import Tensor
 
-
-class _Mode:
-    """The process-wide switches: ``no_grad`` and ``detect_anomaly`` set them."""
-
-    grad_enabled = True  # ops record the graph
-    anomaly = None  # in anomaly mode, the detect_anomaly that checks every value
-
-
-mode = _Mode()
+# The process-wide switches: whether ops record the graph (no_grad() turns it off), and, in
+# anomaly mode, the detect_anomaly() whose checks every op and every backward rule run.
+mode = SimpleNamespace(grad_enabled=True, anomaly=None)
 
 
 @contextlib.contextmanager
@@ -81,19 +74,12 @@ class Op:
 
     def __init__(self):
         self.name = self.name or type(self).__name__.lower()
-        if self.name in Op.registry:
+        if Op.registry.setdefault(self.name, self) is not self:
             raise ValueError(f"Op: an op named {self.name!r} is already registered")
-        Op.registry[self.name] = self
         arguments = inspect.signature(self.forward).parameters.values()
         self.param_names = tuple(a.name for a in arguments if a.default is not a.empty)
         variadic = any(a.kind is a.VAR_POSITIONAL for a in arguments)
         self.n_inputs = None if variadic else len(arguments) - len(self.param_names)
-
-    def forward(self, *arrays, **params):
-        raise NotImplementedError
-
-    def backward(self, grad, out, *inputs, **params):
-        raise NotImplementedError
 
     def __call__(self, *args, **params):
         """op(*inputs, *params, **params): the parameters by position after the inputs, or by
@@ -118,7 +104,7 @@ class Op:
         """Run forward on ``inputs`` (Tensors, numbers or arrays) and record a Node if needed."""
         tensors = _as_tensors(inputs, self.name)
         if tensors is None:  # no Tensor among the inputs: arrays in, array out, no graph
-            return self.run_forward([input_array(x) for x in inputs], params)
+            return self.run_forward([_list_as_array(x) for x in inputs], params)
         out = Tensor._wrap(self.run_forward([t.data for t in tensors], params))
         if self.view and np.may_share_memory(out.data, tensors[0].data):
             out._share_memory_with(tensors[0])
@@ -157,9 +143,22 @@ def _as_tensors(inputs, name):
     if not tensors or len(tensors) == len(inputs):
         return tensors or None
     like = next((t.dtype for t in tensors if t.dtype.kind == "f"), None)
-    return [
-        x if isinstance(x, Tensor) else Tensor._wrap(input_array(x, like, name)) for x in inputs
-    ]
+    return [x if isinstance(x, Tensor) else _constant(x, like, name) for x in inputs]
+
+
+def _constant(value, float_dtype, name):
+    """An input that is not a Tensor, as a Tensor: a number (Python's or numpy's, not a bool)
+    takes ``float_dtype``; a list or an array keeps its own dtype."""
+    weak = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    array = np.asarray(value, dtype=float_dtype if weak else None)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: cannot use a {type(value).__name__} as a tensor input")
+    return Tensor._wrap(array)
+
+
+def _list_as_array(x):
+    """A list or tuple as an array (forward rules may read .dtype or .shape); others as they are."""
+    return np.asarray(x) if isinstance(x, (list, tuple)) else x
 
 
 def edge(t, where):
@@ -175,9 +174,8 @@ def edge(t, where):
         return t if t._requires_grad else None
     if t._version_counter.count != node.saved[0][1]:
         raise RuntimeError(
-            f"{where}: the tensor made by '{node.name}' was changed in place after it was made "
-            "(under no_grad, through detach(), or through a view or its base), so its graph no "
-            "longer gives its gradient; compute it again"
+            f"{where}: the tensor made by '{node.name}' was changed in place outside the graph "
+            "(under no_grad, through detach() or a view); compute it again"
         )
     return node
 
@@ -196,6 +194,7 @@ class Node:
 
     def __init__(self, op, inputs, params, out):
         self.op = op
+        self.name = op.name
         self.inputs = inputs
         self.params = params
         self.parents = [edge(t, op.name) for t in inputs]
@@ -203,10 +202,6 @@ class Node:
         self.retained = None
         self.created_at = mode.anomaly.location() if mode.anomaly else None
         self.become_output_of(out)
-
-    @property
-    def name(self):
-        return self.op.name
 
     def become_output_of(self, t):
         """Make tensor ``t`` this node's output. (An in-place op makes its node the output of
@@ -218,12 +213,8 @@ class Node:
         t.grad_fn = self
         t._requires_grad = True
 
-    def retain(self, tensor):
-        """Make backward() store this node's output gradient on ``tensor.grad``."""
-        self.retained = weakref.ref(tensor)
-
     def vjp(self, grad):
-        """The gradient for each input (None where none is needed), given grad = dL/d(out).
+        """(parent, gradient) for each input that needs a gradient, given grad = dL/d(out).
 
         The rule gets Tensors when grad mode is on (the backward pass is recorded,
         ``create_graph``), so its gradients can be differentiated again, and the
@@ -239,8 +230,9 @@ class Node:
                 f"{len(self.inputs)} inputs"
             )
         return [
-            None if parent is None or g is None else _fit(g, t, self, i)
+            (parent, _fit(g, t, self, i))
             for i, (parent, g, t) in enumerate(zip(self.parents, grads, self.inputs))
+            if parent is not None and g is not None
         ]
 
     def _saved_values(self):
@@ -251,7 +243,7 @@ class Node:
         else:
             values = [self.out, *[t.data for t in self.inputs]]
         return [
-            value if counter.count == version else self._overwritten(value, i)
+            value if counter.count == version else Overwritten(value, self, i)
             for i, (value, (counter, version)) in enumerate(zip(values, self.saved))
         ]
 
@@ -263,16 +255,6 @@ class Node:
         out._requires_grad = True
         return out
 
-    def _overwritten(self, value, i):
-        """The stand-in for a value changed in place after the op ran: i = 0 is the output,
-        i = 1, 2, ... the inputs."""
-        what = f"input {i - 1}" if i else "its output"
-        return Overwritten(
-            value,
-            f"backward of '{self.name}': {what} was modified in place after the op ran, so its "
-            "gradient would be wrong. Use an out-of-place op, or recompute the forward pass.",
-        )
-
     def __repr__(self):
         return f"<{self.name}>"
 
@@ -282,8 +264,6 @@ def _fit(g, t, node, i):
     summed back over broadcast axes (the one place broadcasting is undone), cast to t's dtype."""
     if callable(g):
         g = g()
-    if isinstance(g, Tensor) and not mode.grad_enabled:
-        g = g.data
     if not hasattr(g, "shape"):
         raise TypeError(
             f"backward of '{node.name}' returned {type(g).__name__} for input {i}; "
@@ -319,14 +299,15 @@ class Overwritten:
 
     __array_ufunc__ = None  # `array * stand-in` is handed to the stand-in, which raises
 
-    def __init__(self, value, message):
-        self.shape = value.shape
-        self.ndim = value.ndim
-        self.dtype = value.dtype
-        self.message = message
+    def __init__(self, value, node, i):
+        self.shape, self.ndim, self.dtype = value.shape, value.ndim, value.dtype
+        self.what = f"backward of '{node.name}': " + (f"input {i - 1}" if i else "its output")
 
     def _refuse(self, *args, **kwargs):
-        raise RuntimeError(self.message)
+        raise RuntimeError(
+            f"{self.what} was modified in place after the op ran, so its gradient would be "
+            "wrong. Use an out-of-place op, or recompute the forward pass."
+        )
 
     __getattr__ = __array__ = __bool__ = __len__ = __iter__ = __getitem__ = _refuse
     __neg__ = __abs__ = __pos__ = __invert__ = _refuse

@@ -19,6 +19,8 @@ the new values, they are written into the tensor's own array, and the op's
 node becomes the tensor's ``grad_fn``.
 """
 
+import weakref
+
 import numpy as np
 
 from .array_methods import ArrayMethods, check_can_require_grad, to_array
@@ -106,8 +108,8 @@ class Tensor(ArrayMethods):
         """Keep ``.grad`` on this non-leaf tensor after backward(), as leaves do."""
         if not self._requires_grad:
             raise RuntimeError("retain_grad: the tensor does not require grad")
-        if self.grad_fn is not None:
-            self.grad_fn.retain(self)
+        if self.grad_fn is not None:  # backward() then stores the node's gradient here too
+            self.grad_fn.retained = weakref.ref(self)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False):
         """Backpropagate from this tensor, adding d(self)/d(leaf) into every leaf's ``.grad``.
@@ -123,9 +125,7 @@ class Tensor(ArrayMethods):
 
     def detach(self):
         """A tensor sharing this data (and its version) but cut from the graph."""
-        t = Tensor._wrap(self.data)
-        t._share_memory_with(self)
-        return t
+        return Tensor._wrap(self.data)._share_memory_with(self)
 
     # ---- versions and in-place changes -----------------------------------------------------
 
@@ -141,6 +141,7 @@ class Tensor(ArrayMethods):
     def _share_memory_with(self, base):
         """Make this tensor a view of ``base``: one memory, so one version counter."""
         self._version_counter = base._version_counter
+        return self
 
     def _inplace(self, name, op, write, operand=None):
         """Change the values in place, as PyTorch does.
@@ -151,24 +152,28 @@ class Tensor(ArrayMethods):
         records a node; the values are copied into this tensor's array, and the
         node becomes its ``grad_fn``.
         """
-        recorded = self._requires_grad or isinstance(operand, Tensor) and operand._requires_grad
-        recorded = recorded and graph.mode.grad_enabled
-        value = operand.data if isinstance(operand, Tensor) else operand
-        if recorded and self.is_leaf and self._requires_grad:
+        operand_requires_grad = isinstance(operand, Tensor) and operand._requires_grad
+        if graph.mode.grad_enabled and (self._requires_grad or operand_requires_grad):
+            return self._record_inplace(name, op, operand)
+        return self._write(name, write, operand.data if isinstance(operand, Tensor) else operand)
+
+    def _record_inplace(self, name, op, operand):
+        if self.is_leaf and self._requires_grad:
             raise RuntimeError(
                 f"{name}: a leaf tensor that requires grad cannot be changed in place while "
                 "the graph is recorded; do it inside minigrad.no_grad()"
             )
-        if recorded:
-            new = op(self, operand)
-            write, value = _copy, new.data
+        new = op(self, operand)
+        self._write(name, _copy, new.data)
+        new.grad_fn.become_output_of(self)
+        return self
+
+    def _write(self, name, write, value):
         try:
             write(self.data, value)
         except (TypeError, ValueError) as error:  # numpy's casting or broadcasting complaint
             raise graph.named_error(error, name, f" (tensor has shape {self.shape})") from error
         self._bump_version()
-        if recorded:
-            new.grad_fn.become_output_of(self)
         return self
 
     def add_(self, other, alpha=1):
@@ -210,11 +215,11 @@ class Tensor(ArrayMethods):
         )
 
     def __setitem__(self, index, value):
-        index = ops.indexing.own_index(index)
-        self._inplace(
+        """self[index] = value, in place (recorded as ``index_put`` when in the graph)."""
+        return self._inplace(
             "__setitem__",
             lambda x, v: ops.index_put(x, index, v),
-            lambda a, v: a.__setitem__(index, v),
+            lambda a, v: a.__setitem__(ops.indexing.own_index(index), v),
             value,
         )
 

@@ -24,8 +24,8 @@ import math
 import numpy as np
 
 from . import nn
+from .autograd import grad
 from .creation import zeros
-from .engine import grad
 from .grad_mode import no_grad
 from .random import default_generator
 from .tensor import Tensor

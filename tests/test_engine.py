@@ -464,7 +464,9 @@ def test_calling_an_op_wrongly_raises_type_errors():
         mg.sum(x, dim=0)
     with pytest.raises(TypeError, match=r"exp: takes 1 tensor inputs, then the parameters \(\)"):
         mg.exp(x, 1)
-    with pytest.raises(TypeError, match=r"sum: .* each once; got 1 parameters by position and \['axis'\]"):
+    with pytest.raises(
+        TypeError, match=r"sum: .* each once; got 1 parameters by position and \['axis'\]"
+    ):
         mg.sum(x, 0, axis=0)
     with pytest.raises(TypeError, match="add: .*missing 1 required positional argument: 'y'"):
         mg.add(x)

@@ -6,9 +6,9 @@
 * ``detect_anomaly``: stop at the first op that produces NaN or inf.
 """
 
-from ..engine import backward, grad
+from ..engine import backward
 from ..grad_mode import detect_anomaly, enable_grad, no_grad, set_grad_enabled
-from .functional import hessian, hvp, jacobian, vjp
+from .functional import grad, hessian, hvp, jacobian, vjp
 from .gradcheck import GradcheckError, gradcheck
 
 __all__ = [

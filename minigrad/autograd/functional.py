@@ -1,16 +1,45 @@
-"""Whole derivatives of a function: ``jacobian``, ``hessian``, ``vjp`` and ``hvp``.
+"""Derivatives returned rather than stored: ``grad``, and whole derivatives of a function,
+``jacobian``, ``hessian``, ``vjp`` and ``hvp``.
 
-As in ``torch.autograd.functional``, the inputs need not require grad: each
-function differentiates with respect to fresh leaves that share the inputs'
-data. Reverse mode gives one row of a Jacobian per backward pass.
+``grad`` is ``torch.autograd.grad``: the engine's one gradient pass
+(``engine.gradients``), asked for chosen tensors, with ``.grad`` left alone.
+As in ``torch.autograd.functional``, the other functions' inputs need not
+require grad: each differentiates with respect to fresh leaves that share the
+inputs' data. Reverse mode gives one row of a Jacobian per backward pass.
 """
 
 import numpy as np
 
-from ..engine import grad
+from ..engine import as_list, gradients, handed_out, roots_and_cotangents
 from ..grad_mode import enable_grad
+from ..graph import edge, grad_mode
 from ..ops import stack
 from ..tensor import Tensor
+
+
+def grad(outputs, inputs, grad_outputs=None, create_graph=False, allow_unused=False):
+    """Return d(outputs)/d(inputs) · grad_outputs as a tuple, without touching any ``.grad``.
+
+    As ``torch.autograd.grad``: ``inputs`` may be leaves or intermediate
+    tensors, and only the part of the graph that leads to them is visited. An
+    input the outputs do not depend on raises, unless ``allow_unused=True``,
+    which returns None for it.
+    """
+    inputs = as_list(inputs)
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor) or not t._requires_grad:
+            raise RuntimeError(f"grad: input {i} does not require grad")
+    keys = [edge(t, "grad") for t in inputs]
+    roots, grads = roots_and_cotangents(outputs, grad_outputs, create_graph, "grad")
+    with grad_mode(create_graph):
+        found = gradients(roots, grads, set(keys))
+    for i, (t, key) in enumerate(zip(inputs, keys)):
+        if key not in found and not allow_unused:
+            raise RuntimeError(
+                f"grad: input {i} (shape {t.shape}) was not used to compute the outputs; "
+                "pass allow_unused=True to get None for it"
+            )
+    return tuple(handed_out(found[key]) if key in found else None for key in keys)
 
 
 def _as_tuple(x, name, what):

@@ -19,10 +19,9 @@ import warnings
 
 import numpy as np
 
-from ..engine import grad
 from ..grad_mode import enable_grad
 from ..tensor import Tensor
-from .functional import _as_tuple, jacobian
+from .functional import _as_tuple, grad, jacobian
 
 
 class GradcheckError(AssertionError):
