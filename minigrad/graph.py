@@ -226,8 +226,7 @@ class Node:
         grads = grads if type(grads) is tuple else (grads,)
         if len(grads) != len(self.inputs):
             raise RuntimeError(
-                f"backward of '{self.name}' returned {len(grads)} gradients for "
-                f"{len(self.inputs)} inputs"
+                f"backward of '{self.name}': {len(grads)} gradients for {len(self.inputs)} inputs"
             )
         return [
             (parent, _fit(g, t, self, i))
@@ -266,8 +265,7 @@ def _fit(g, t, node, i):
         g = g()
     if not hasattr(g, "shape"):
         raise TypeError(
-            f"backward of '{node.name}' returned {type(g).__name__} for input {i}; "
-            "expected a Tensor, an array or None"
+            f"backward of '{node.name}': a {type(g).__name__} for input {i}, not an array or None"
         )
     if g.shape != t.data.shape:
         g = _sum_to_shape(g, t.shape, node.name)
@@ -283,8 +281,7 @@ def _sum_to_shape(g, shape, name):
     lead = g.ndim - len(shape)
     if lead < 0 or any(n not in (1, m) for n, m in zip(shape, g.shape[lead:])):
         raise RuntimeError(
-            f"backward of '{name}' returned a gradient of shape {g.shape} for an input of "
-            f"shape {shape}, and it does not broadcast to it"
+            f"backward of '{name}': a gradient of shape {g.shape} for an input of shape {shape}"
         )
     axes = (*range(lead), *(lead + i for i, n in enumerate(shape) if n == 1))
     return g.sum(axes, keepdims=True).reshape(shape)

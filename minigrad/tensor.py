@@ -51,11 +51,9 @@ class Tensor(ArrayMethods):
         data = data.data if isinstance(data, Tensor) else data
         self.data = to_array(data, dtype, type(self).__name__) if copy else data
         self._grad = None
-        self._requires_grad = False
         self.grad_fn = None
         self._version_counter = VersionCounter()
-        if requires_grad:
-            self.requires_grad = True
+        self.requires_grad = requires_grad
 
     @classmethod
     def _wrap(cls, array):
@@ -160,8 +158,7 @@ class Tensor(ArrayMethods):
     def _record_inplace(self, name, op, operand):
         if self.is_leaf and self._requires_grad:
             raise RuntimeError(
-                f"{name}: a leaf tensor that requires grad cannot be changed in place while "
-                "the graph is recorded; do it inside minigrad.no_grad()"
+                f"{name}: a leaf that requires grad may change in place only under no_grad()"
             )
         new = op(self, operand)
         self._write(name, _copy, new.data)
