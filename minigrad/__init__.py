@@ -41,6 +41,7 @@ from .ops import (
     cat,
     clamp,
     clip,
+    clone,
     concatenate,
     div,
     exp,

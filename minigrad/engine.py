@@ -120,9 +120,8 @@ def backward(tensors, grad_tensors=None, create_graph=False):
     roots, grads = roots_and_cotangents(tensors, grad_tensors, create_graph, "backward")
     with grad_mode(create_graph):
         for key, g in gradients(roots, grads).items():
-            t = key.retained() if type(key) is Node else key
-            if t is not None:
-                t.grad = accumulate(t.grad, handed_out(g))
+            t = key.retained() if type(key) is Node else key  # alive: its consumer holds it
+            t.grad = accumulate(t.grad, handed_out(g))
 
 
 def handed_out(g):

@@ -207,7 +207,7 @@ class Node:
         """Make tensor ``t`` this node's output. (An in-place op makes its node the output of
         the tensor it wrote into; a ``retain_grad()`` on that tensor moves with it.)"""
         if t.grad_fn is not None:
-            self.retained = t.grad_fn.retained
+            self.retained, t.grad_fn.retained = t.grad_fn.retained, None
         self.out = t.data
         self.saved[0] = (t._version_counter, t._version_counter.count)
         t.grad_fn = self

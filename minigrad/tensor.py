@@ -160,7 +160,7 @@ class Tensor(ArrayMethods):
             raise RuntimeError(
                 f"{name}: a leaf that requires grad may change in place only under no_grad()"
             )
-        new = op(self, operand)
+        new = op(ops.clone(self), operand)  # a rule may read the old values, so keep a copy
         self._write(name, _copy, new.data)
         new.grad_fn.become_output_of(self)
         return self
@@ -329,6 +329,9 @@ class Tensor(ArrayMethods):
 
     def neg(self):
         return ops.neg(self)
+
+    def clone(self):
+        return ops.clone(self)
 
     def exp(self):
         return ops.exp(self)

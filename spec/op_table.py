@@ -149,6 +149,7 @@ ROWS = [
     Row("div", lambda X, Y: X / Y, BINARY, (ANY, NONZERO)),
     Row("pow", elementwise(lambda x, y: x**y), BINARY, (Uniform(0.5, 2.0), ANY)),
     Row("neg", lambda X: -X, UNARY),
+    Row("clone", lambda X: X + 0, UNARY),
     # elementwise functions
     Row("exp", elementwise(sp.exp), UNARY),
     Row("log", elementwise(sp.log), UNARY, (POSITIVE,)),

@@ -23,7 +23,7 @@ SPELLINGS = {
 }
 UNARY = {
     name: (getattr(mg.Tensor, name), getattr(mg, name))
-    for name in ["neg", "exp", "log", "sqrt", "abs", "sign", "sigmoid", "tanh", "relu"]
+    for name in ["clone", "neg", "exp", "log", "sqrt", "abs", "sign", "sigmoid", "tanh", "relu"]
 }
 REDUCTIONS = ["sum", "mean", "max", "min", "logsumexp", "log_softmax"]
 

@@ -290,6 +290,10 @@ def test_retain_grad_keeps_the_gradient_of_a_non_leaf():
     assert other.grad is None
 
 
+def test_a_node_prints_as_its_op():
+    assert repr((leaf([1.0]) * 2).grad_fn) == "<mul>"
+
+
 def test_retain_grad_on_a_leaf_is_a_no_op_and_needs_requires_grad():
     x = leaf([1.0])
     x.retain_grad()
@@ -443,6 +447,14 @@ def test_a_rule_may_return_a_broadcast_gradient():
     x = leaf([1.0, 2.0])
     op(x).sum().backward()
     assert x.grad.tolist() == [3.0, 3.0]
+
+
+def test_a_rule_returning_none_for_an_input_gives_it_no_gradient_and_backward_goes_on():
+    op = custom_op(lambda g: None)  # a rule may decline to differentiate an input
+    x = leaf([1.0, 2.0])
+    y = op(x * 3) + x  # the node behind op's input gets no gradient at all
+    y.sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0]
 
 
 def test_the_registry_refuses_a_second_op_with_the_same_name():

@@ -1,6 +1,6 @@
 """Every differentiable op, grouped by domain; ``registry()`` lists them all.
 
-* ``elementwise``: + − × ÷ **, neg, exp, log, sqrt, abs, sign, sigmoid, tanh, relu,
+* ``elementwise``: + − × ÷ **, clone, neg, exp, log, sqrt, abs, sign, sigmoid, tanh, relu,
   maximum, minimum, where, clip, to
 * ``reduction``: sum, mean, max, min, logsumexp, log_softmax
 * ``shape``: reshape, permute, broadcast_to, stack, concatenate (+ transpose, split, unbind)
@@ -18,6 +18,7 @@ from .elementwise import (
     add,
     clamp,
     clip,
+    clone,
     compare,
     div,
     exp,
@@ -62,6 +63,7 @@ __all__ = [
     "cat",
     "clamp",
     "clip",
+    "clone",
     "compare",
     "concatenate",
     "div",

@@ -95,6 +95,20 @@ class Pow(Op):
         return dx, dy
 
 
+class Clone(Op):
+    """z = x, in an array of its own (``torch.clone``).    dz/dx = 1.
+
+    An in-place op in the graph reads a clone of the tensor it changes, so its
+    rule may read the old values (``h *= w``: ∂/∂w reads the old h).
+    """
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, grad, z, x):
+        return grad
+
+
 class Neg(Op):
     """z = −x.    dz/dx = −1."""
 
@@ -341,6 +355,7 @@ sub = Sub()
 mul = Mul()
 div = Div()
 pow = Pow()  # noqa: A001 - the op is called pow, as torch.pow
+clone = Clone()
 neg = Neg()
 exp = Exp()
 log = Log()
