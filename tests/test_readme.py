@@ -1,9 +1,11 @@
-"""The README's Python blocks run, in order, as written."""
+"""The README's Python blocks run, in order, as written, and what it quotes is the source."""
 
+import inspect
 import re
 from pathlib import Path
 
 import minigrad as mg
+from minigrad import engine
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -14,6 +16,10 @@ def python_blocks():
 
 def test_the_readme_has_its_examples():
     assert len(python_blocks()) >= 3
+
+
+def test_the_readme_quotes_the_backward_loop_as_it_is_in_the_engine():
+    assert inspect.getsource(engine.gradients) in python_blocks()
 
 
 def test_every_readme_python_block_runs(capsys):

@@ -1,6 +1,7 @@
 """Tools around the engine, named as in ``torch.autograd``.
 
-* ``grad``, ``backward``: reverse mode (``minigrad.engine``).
+* ``backward``: reverse mode into ``.grad`` (``minigrad.engine``); ``grad``: the
+  same pass, returning the gradients (``functional.py``).
 * ``gradcheck``: analytic gradients against central finite differences.
 * ``jacobian``, ``hessian``, ``vjp``, ``hvp``: whole derivatives of a function.
 * ``detect_anomaly``: stop at the first op that produces NaN or inf.
