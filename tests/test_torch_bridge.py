@@ -55,3 +55,54 @@ def test_the_bench_checks_pytorchs_gradients_against_the_hand_derived_ones(monke
     )
     with pytest.raises(AssertionError, match="tiny, PyTorch: gradient of head.bias differs"):
         bench.check_gradients("tiny", torch)
+
+
+def _more_ops(make):
+    """micrograd's test_more_ops, with its augmented assignments done in place on both sides."""
+    a, b = make(-4.0), make(2.0)
+    c = a + b
+    d = a * b + b**3
+    c += c + 1
+    c += 1 + c + (-a)
+    d += d * 2 + (b + a).relu()
+    d += 3 * d + (b - a).relu()
+    e = c - d
+    f = e**2
+    g = f / 2.0
+    g += 10.0 / f
+    g.backward()
+    return [float(g.detach().item()), float(a.grad.item()), float(b.grad.item())]
+
+
+def test_micrograds_in_place_program_gives_pytorchs_values_and_gradients():
+    ours = _more_ops(lambda v: mg.tensor(v, requires_grad=True))
+    theirs = _more_ops(lambda v: torch.tensor(v, dtype=torch.float64, requires_grad=True))
+    assert np.allclose(ours, theirs, rtol=1e-15, atol=0)
+
+
+def _set_part(h, w):
+    h[1:] = w[:2]
+    return h
+
+
+IN_PLACE = {
+    "mul_ by a tensor that requires grad": lambda h, w: h.mul_(w),
+    "clamp_": lambda h, w: h.clamp_(-1.0, 1.0).mul_(w),
+    "div_": lambda h, w: h.div_(w),
+    "setitem of a value that requires grad": _set_part,
+    "copy_": lambda h, w: h.copy_(w * 3),
+}
+
+
+@pytest.mark.parametrize("name", IN_PLACE)
+def test_in_place_ops_in_the_graph_give_pytorchs_gradients(name):
+    def run(make):
+        x, w = make([0.5, -1.5, 2.0]), make([3.0, 0.25, -2.0])
+        h = x * 1.5
+        out = IN_PLACE[name](h, w)
+        (out * out).sum().backward()
+        return np.concatenate([np.asarray(x.grad.tolist()), np.asarray(w.grad.tolist())])
+
+    ours = run(lambda v: mg.tensor(v, requires_grad=True))
+    theirs = run(lambda v: torch.tensor(v, dtype=torch.float64, requires_grad=True))
+    assert np.allclose(ours, theirs, rtol=1e-15, atol=0)
