@@ -33,14 +33,15 @@ def _reduce(loss, reduction, name):
 
 
 def _class_indices(targets, n_classes, name):
-    """Check integer class targets and return them as an int array."""
-    targets = targets.data if isinstance(targets, Tensor) else np.asarray(targets)
-    if targets.dtype.kind not in "iu":
-        raise TypeError(f"{name}: indices must be integers, got dtype {targets.dtype}")
-    if targets.size and (targets.min() < 0 or targets.max() >= n_classes):
-        bad = targets[(targets < 0) | (targets >= n_classes)].flat[0]
+    """Check integer class targets. A Tensor is returned as it is, so that it stays an input of
+    the indexing op (and of a compiled function); anything else as an int array."""
+    values = targets.data if isinstance(targets, Tensor) else np.asarray(targets)
+    if values.dtype.kind not in "iu":
+        raise TypeError(f"{name}: indices must be integers, got dtype {values.dtype}")
+    if values.size and (values.min() < 0 or values.max() >= n_classes):
+        bad = values[(values < 0) | (values >= n_classes)].flat[0]
         raise ValueError(f"{name}: index {bad} is out of range [0, {n_classes})")
-    return targets
+    return targets if isinstance(targets, Tensor) else values
 
 
 def cross_entropy(logits, targets, reduction="mean"):

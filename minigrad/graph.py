@@ -294,8 +294,6 @@ class Overwritten:
     them); using its values in any way raises, naming the op and the value.
     """
 
-    __array_ufunc__ = None  # `array * stand-in` is handed to the stand-in, which raises
-
     def __init__(self, value, node, i):
         self.shape, self.ndim, self.dtype = value.shape, value.ndim, value.dtype
         self.what = f"backward of '{node.name}': " + (f"input {i - 1}" if i else "its output")

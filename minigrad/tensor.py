@@ -216,7 +216,7 @@ class Tensor(ArrayMethods):
         return self._inplace(
             "__setitem__",
             lambda x, v: ops.index_put(x, index, v),
-            lambda a, v: a.__setitem__(ops.indexing.own_index(index), v),
+            lambda a, v: a.__setitem__(ops.indexing.numpy_index(index), v),
             value,
         )
 

@@ -599,10 +599,19 @@ def test_grad_returns_arrays_of_their_own():
     assert gs.tolist() == [3.0, 3.0]
 
 
-def test_changing_an_index_after_indexing_does_not_move_the_gradient():
+def test_changing_an_index_tensor_after_indexing_makes_backward_raise_as_in_pytorch():
     x = leaf([1.0, 2.0, 3.0, 4.0])
     idx = mg.tensor([0, 1])
-    y = x[idx]
+    y = x[idx]  # the index tensor is an input of the op, read again by its rule
+    idx[0] = 3
+    with pytest.raises(RuntimeError, match="backward of 'getitem': input 1 was modified in place"):
+        y.sum().backward()
+
+
+def test_changing_an_index_array_after_indexing_does_not_move_the_gradient():
+    x = leaf([1.0, 2.0, 3.0, 4.0])
+    idx = np.array([0, 1])
+    y = x[idx]  # an array index is copied into a tensor of the graph's own
     idx[0] = 3
     y.sum().backward()
     assert x.grad.tolist() == [1.0, 1.0, 0.0, 0.0]

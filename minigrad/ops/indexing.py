@@ -93,43 +93,77 @@ class Scatter:
         return total
 
 
-def own_index(index):
-    """``index`` with every tensor, list or array in it copied to an array of its own: the graph
-    keeps the index, so changing the caller's index later must not move a gradient."""
-    if isinstance(index, tuple):
-        return tuple([_own_part(part) for part in index])
-    return _own_part(index)
+class _Slot:
+    """Where an array part of an index goes, in an index's template (``split_index``)."""
+
+    def __repr__(self):
+        return "<array>"
 
 
-def _own_part(part):
-    if isinstance(part, Tensor):
-        return part.data.copy()
-    if isinstance(part, (list, np.ndarray)):
-        return np.array(part)
-    return part
+ARRAY = _Slot()
+
+
+def split_index(index):
+    """An index as a template and its array parts, which become inputs of the op.
+
+    ``x[i, 2:, t]`` with i and t integer tensors is the template
+    ``(ARRAY, slice(2, None), ARRAY)`` and the parts ``[i, t]``: the parts are
+    inputs of the graph like any tensor (a compiled function reads them afresh
+    at every call, and changing one in place before backward is refused), and
+    lists and arrays are copied into tensors of their own.
+    """
+    parts = index if isinstance(index, tuple) else (index,)
+    arrays = [p if isinstance(p, Tensor) else np.array(p) for p in parts if _is_array(p)]
+    template = tuple(ARRAY if _is_array(p) else p for p in parts)
+    return (template if isinstance(index, tuple) else template[0]), arrays
+
+
+def _is_array(part):
+    return isinstance(part, (Tensor, list, np.ndarray))
+
+
+def numpy_index(index):
+    """``index`` as numpy takes it: each tensor part replaced by its array."""
+    template, arrays = split_index(index)
+    return join_index(template, [a.data if isinstance(a, Tensor) else a for a in arrays])
+
+
+def join_index(template, arrays):
+    """The index ``split_index`` took apart, with ``arrays`` in its slots."""
+    if not arrays:
+        return template
+    arrays = iter(arrays)
+    if not isinstance(template, tuple):
+        return next(arrays)
+    return tuple(next(arrays) if part is ARRAY else part for part in template)
 
 
 class GetItem(Op):
     """z = x[index].    ∂L/∂x = zeros like x, with ∂L/∂z added at ``index``.
 
-    Backward returns that gradient as a ``Scatter``, which stays sparse when
+    The array parts of the index are inputs (``split_index``), without a
+    gradient. Backward returns ∂L/∂x as a ``Scatter``, which stays sparse when
     added to the gradients of other slices of x.
     """
 
     name = "getitem"
     view = True
 
-    def forward(self, x, index=None):
-        return x[index]
+    def forward(self, x, *arrays, index=None):
+        return x[join_index(index, arrays)]
 
-    def backward(self, grad, z, x, index=None):
+    def backward(self, grad, z, x, *arrays, index=None):
+        index = join_index(index, arrays)
         if isinstance(grad, Tensor):  # a recorded backward pass: a gradient built with ops
             zeros = Tensor._wrap(np.zeros(x.shape, grad.dtype))
-            return index_put(zeros, index, grad, accumulate=True)
-        return Scatter.at(x.shape, index, grad)
+            dx = index_put(zeros, index, grad, accumulate=True)
+        else:
+            dx = Scatter.at(x.shape, index, grad)
+        return (dx, *[None] * len(arrays))
 
     def __call__(self, x, index):
-        return self.apply((x,), {"index": own_index(index)})
+        template, arrays = split_index(index)
+        return self.apply((x, *arrays), {"index": template})
 
 
 class IndexPut(Op):
@@ -139,11 +173,13 @@ class IndexPut(Op):
     ∂L/∂values = (∂L/∂z)[index], summed back over broadcast axes of ``values``.
     Without ``accumulate`` an index must not name a position twice: only one of
     the values would be kept, and which one has no gradient that is right.
+    The array parts of the index are inputs, as for ``getitem``.
     """
 
     name = "index_put"
 
-    def forward(self, x, values, index=None, accumulate=False):
+    def forward(self, x, values, *arrays, index=None, accumulate=False):
+        index = join_index(index, arrays)
         out = x.copy()
         if accumulate:
             add_at(out, index, values)
@@ -158,13 +194,15 @@ class IndexPut(Op):
         out[index] = values
         return out
 
-    def backward(self, grad, z, x, values, index=None, accumulate=False):
+    def backward(self, grad, z, x, values, *arrays, index=None, accumulate=False):
+        index = join_index(index, arrays)
         dx = grad if accumulate else index_put(grad, index, 0)
-        return dx, getitem(grad, index)
+        return (dx, getitem(grad, index), *[None] * len(arrays))
 
     def __call__(self, x, index, values, accumulate=False):
         """As ``torch.index_put(x, index, values, accumulate)``."""
-        return self.apply((x, values), {"index": own_index(index), "accumulate": accumulate})
+        template, arrays = split_index(index)
+        return self.apply((x, values, *arrays), {"index": template, "accumulate": accumulate})
 
 
 getitem = GetItem()
