@@ -10,6 +10,8 @@ The autodiff side of the Tensor is in ``tensor.py``.
 
 import numpy as np
 
+from .switches import mode
+
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 DEFAULT_DTYPE = np.dtype(np.float64)
 
@@ -36,6 +38,14 @@ def to_array(data, dtype, where):
             f"{where}: unsupported dtype {array.dtype}; expected bool, integer or floating data"
         )
     return array
+
+
+def values_of(t, what):
+    """``t.data``, for Python to use. While ``minigrad.compile`` traces a function, that would
+    freeze the values into the plan, so the trace refuses it, naming ``what`` read them."""
+    if mode.trace is not None:
+        mode.trace.refuse_read(t, what)
+    return t.data
 
 
 class ArrayMethods:
@@ -72,7 +82,7 @@ class ArrayMethods:
             raise RuntimeError(
                 "numpy: cannot convert a tensor that requires grad; use .detach().numpy()"
             )
-        return self.data
+        return values_of(self, "numpy()")
 
     def item(self):
         """The single value as a Python number."""
@@ -81,10 +91,10 @@ class ArrayMethods:
                 f"item: only one-element tensors can be converted to a Python number, "
                 f"got shape {self.shape}"
             )
-        return self.data.item()
+        return values_of(self, "item() (or float(), int())").item()
 
     def tolist(self):
-        return self.data.tolist()
+        return values_of(self, "tolist()").tolist()
 
     def __len__(self):
         if self.data.ndim == 0:
@@ -99,7 +109,7 @@ class ArrayMethods:
             raise ValueError(
                 f"the truth value of a tensor with {self.data.size} elements is ambiguous"
             )
-        return bool(self.data)
+        return bool(values_of(self, "bool() (an if or while on a tensor)"))
 
     def __float__(self):
         return float(self.item())
@@ -110,7 +120,7 @@ class ArrayMethods:
     def __index__(self):
         if self.data.dtype.kind not in "iu" or self.data.size != 1:
             raise TypeError(f"only one-element integer tensors can be used as an index, got {self}")
-        return int(self.data.item())
+        return int(values_of(self, "an index (__index__)").item())
 
     def __repr__(self):
         body = np.array2string(self.data, separator=", ", prefix="tensor(")

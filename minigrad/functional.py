@@ -9,6 +9,7 @@ registered ops, so its backward comes from theirs.
 import numpy as np
 
 from . import ops
+from .array_methods import values_of
 from .tensor import Tensor
 
 log_softmax = ops.log_softmax  # an op of its own, with one fused backward rule
@@ -87,7 +88,7 @@ def one_hot(indices, num_classes=-1):
 
     ``num_classes=-1`` uses max(indices) + 1.
     """
-    raw = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+    raw = values_of(indices, "one_hot") if isinstance(indices, Tensor) else np.asarray(indices)
     if num_classes == -1:
         if raw.size == 0:
             raise ValueError("one_hot: cannot infer num_classes from an empty tensor; pass it")

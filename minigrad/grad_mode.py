@@ -5,9 +5,9 @@ which is what optimisers, evaluation loops and ``backward()`` itself (unless
 ``create_graph=True``) use. Anomaly mode makes every op check its forward
 output and every backward rule check its gradients for NaN and inf.
 
-Both are switches in ``minigrad.graph.mode`` (``switches`` here), process-wide
-(PyTorch keeps grad mode per thread). In anomaly mode the switch holds the
-``detect_anomaly`` whose ``check`` and ``location`` the graph calls.
+Both are switches in ``minigrad.switches.mode``, process-wide (PyTorch keeps
+grad mode per thread). In anomaly mode the switch holds the ``detect_anomaly``
+whose ``check`` and ``location`` the graph calls.
 """
 
 import functools
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .graph import grad_mode
-from .graph import mode as switches
+from .switches import mode as switches
 from .tensor import Tensor
 
 

@@ -11,15 +11,11 @@ walks the nodes.
 
 import contextlib
 import inspect
-from types import SimpleNamespace
 
 import numpy as np
 
+from .switches import mode
 from .tensor import Tensor
-
-# The process-wide switches: whether ops record the graph (no_grad() turns it off), and, in
-# anomaly mode, the detect_anomaly() whose checks every op and every backward rule run.
-mode = SimpleNamespace(grad_enabled=True, anomaly=None)
 
 
 @contextlib.contextmanager
@@ -112,6 +108,8 @@ class Op:
             Node(self, tensors, params, out)
         if mode.anomaly:
             mode.anomaly.check(out.data, f"forward of '{self.name}'", out.grad_fn)
+        if mode.trace:
+            mode.trace.record(self, tensors, params, out)
         return out
 
     def run_forward(self, arrays, params):

@@ -23,7 +23,8 @@ import weakref
 
 import numpy as np
 
-from .array_methods import ArrayMethods, check_can_require_grad, to_array
+from .array_methods import ArrayMethods, check_can_require_grad, to_array, values_of
+from .switches import mode
 
 
 class VersionCounter:
@@ -151,7 +152,7 @@ class Tensor(ArrayMethods):
         node becomes its ``grad_fn``.
         """
         operand_requires_grad = isinstance(operand, Tensor) and operand._requires_grad
-        if graph.mode.grad_enabled and (self._requires_grad or operand_requires_grad):
+        if mode.grad_enabled and (self._requires_grad or operand_requires_grad):
             return self._record_inplace(name, op, operand)
         return self._write(name, write, operand.data if isinstance(operand, Tensor) else operand)
 
@@ -254,15 +255,15 @@ class Tensor(ArrayMethods):
     __hash__ = object.__hash__
 
     def __invert__(self):
-        return Tensor._wrap(np.logical_not(self.data))
+        return Tensor._wrap(np.logical_not(values_of(self, "~")))
 
     def any(self, axis=None):
         """Whether any element is true (a bool tensor, not differentiable)."""
-        return Tensor._wrap(np.asarray(np.any(self.data, axis=axis)))
+        return Tensor._wrap(np.asarray(np.any(values_of(self, "any()"), axis=axis)))
 
     def all(self, axis=None):
         """Whether every element is true (a bool tensor, not differentiable)."""
-        return Tensor._wrap(np.asarray(np.all(self.data, axis=axis)))
+        return Tensor._wrap(np.asarray(np.all(values_of(self, "all()"), axis=axis)))
 
     # ---- dtype -----------------------------------------------------------------------------
 
@@ -402,11 +403,15 @@ class Tensor(ArrayMethods):
     def argmax(self, axis=None, keepdims=False):
         """Index of the maximum (int64, not differentiable). ``max`` returns only the values,
         as numpy's does."""
-        return Tensor._wrap(np.asarray(np.argmax(self.data, axis=axis, keepdims=keepdims)))
+        return Tensor._wrap(
+            np.asarray(np.argmax(values_of(self, "argmax()"), axis=axis, keepdims=keepdims))
+        )
 
     def argmin(self, axis=None, keepdims=False):
         """Index of the minimum (int64, not differentiable)."""
-        return Tensor._wrap(np.asarray(np.argmin(self.data, axis=axis, keepdims=keepdims)))
+        return Tensor._wrap(
+            np.asarray(np.argmin(values_of(self, "argmin()"), axis=axis, keepdims=keepdims))
+        )
 
     # ---- shape -----------------------------------------------------------------------------
 

@@ -233,7 +233,7 @@ def test_without_detect_anomaly_nothing_is_checked():
 def test_detect_anomaly_is_switched_off_on_exit():
     with detect_anomaly():
         pass
-    assert mg.graph.mode.anomaly is None
+    assert mg.switches.mode.anomaly is None
 
 
 def test_fast_mode_is_not_fooled_by_a_projection_that_happens_to_be_zero():

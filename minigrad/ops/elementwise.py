@@ -8,7 +8,7 @@ constant, whose derivative is zero.
 
 import numpy as np
 
-from ..array_methods import FLOAT_DTYPES
+from ..array_methods import FLOAT_DTYPES, values_of
 from ..grad_mode import no_grad
 from ..graph import Op
 from ..tensor import Tensor
@@ -308,7 +308,7 @@ class Clip(Op):
 
 def compare(ufunc, x, y):
     """A comparison or logical ``ufunc`` of x and y as a bool tensor, outside the graph."""
-    values = [v.data if isinstance(v, Tensor) else v for v in (x, y)]
+    values = [values_of(v, "a comparison") if isinstance(v, Tensor) else v for v in (x, y)]
     return Tensor._wrap(np.asarray(ufunc(*values)))
 
 
