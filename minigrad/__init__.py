@@ -13,6 +13,7 @@ from .tensor import Tensor, tensor
 # isort: split
 from . import autograd, functional, nn, ops, optim
 from .autograd import grad
+from .compiler import compile
 from .creation import (
     arange,
     from_numpy,

@@ -8,7 +8,6 @@ they are ordinary functions rather than ops of their own.
 import numpy as np
 
 from ..graph import Op
-from .indexing import getitem
 
 
 class Reshape(Op):
@@ -180,15 +179,13 @@ def split(x, split_size_or_sections, axis=0):
             )
     lead = (slice(None),) * (axis % x.ndim)
     bounds = np.cumsum([0, *sizes])
-    return tuple(
-        getitem(x, (*lead, slice(int(a), int(b)))) for a, b in zip(bounds[:-1], bounds[1:])
-    )
+    return tuple(x[(*lead, slice(int(a), int(b)))] for a, b in zip(bounds[:-1], bounds[1:]))
 
 
 def unbind(x, axis=0):
     """The slices of ``x`` along ``axis``, each without that axis, as ``torch.unbind``."""
     lead = (slice(None),) * (axis % x.ndim)
-    return tuple(getitem(x, (*lead, i)) for i in range(x.shape[axis]))
+    return tuple(x[(*lead, i)] for i in range(x.shape[axis]))
 
 
 reshape = Reshape()
