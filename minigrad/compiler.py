@@ -69,7 +69,7 @@ class CompiledFunction:
             raise ValueError(f"compile: cache_size must be a positive int, got {cache_size!r}")
         functools.update_wrapper(self, fn)
         self.fn = fn
-        self.name = getattr(fn, "__qualname__", type(fn).__name__)
+        self.name = getattr(fn, "__name__", type(fn).__name__)
         self.cache_size = cache_size
         self.plans = OrderedDict()  # signature -> Plan, the most recently used last
         self.plan = None
@@ -174,6 +174,17 @@ class Trace:
         self.steps.append(step)
         if node is not None:
             self.by_node[node] = step.out
+
+    def changed(self, t):
+        """``t`` was just changed in place: refused for a tensor fn was given or read from
+        outside, or one it has not touched yet (which is from outside too)."""
+        entry = self.seen.get(id(t))
+        if entry is None or t in self.outside:
+            raise RuntimeError(
+                f"compile({self.name}): fn changed a tensor of shape {t.shape} that it was "
+                "given or read from outside in place, which a replay would not do; change "
+                "it outside the compiled function"
+            )
 
     def refuse_read(self, t, what):
         raise RuntimeError(

@@ -252,9 +252,6 @@ class Node:
         out._requires_grad = True
         return out
 
-    def __repr__(self):
-        return f"<{self.name}>"
-
 
 def _fit(g, t, node, i):
     """Make rule output ``g`` the gradient of input ``t``: computed if the rule deferred it,

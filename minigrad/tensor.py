@@ -136,6 +136,8 @@ class Tensor(ArrayMethods):
     def _bump_version(self):
         """Count an in-place change: a graph that read the old values must refuse backward."""
         self._version_counter.count += 1
+        if mode.trace:  # minigrad.compile cannot replay a change to a tensor from outside
+            mode.trace.changed(self)
 
     def _share_memory_with(self, base):
         """Make this tensor a view of ``base``: one memory, so one version counter."""
