@@ -223,6 +223,8 @@ def _add_train(commands):
     p.add_argument(
         "--plot", action="store_true", help="write loss.png and grad_norm.png to the run folder"
     )
+    p.add_argument("--no-compile", action="store_true",
+                   help="run the step eagerly, not traced and replayed (same results)")  # fmt: skip
     p.set_defaults(run=run_train)
 
 
@@ -241,7 +243,7 @@ def _train_config(args):
             names = ", ".join("--" + k.replace("_", "-") for k in given) or "--out"
             raise UsageError(
                 f"--resume continues a run with its own options; drop {names} "
-                "(only --steps, --quiet and --plot apply)"
+                "(only --steps, --quiet, --plot and --no-compile apply)"
             )
         checkpoint = newest_checkpoint(args.resume)
         config = config_from(checkpoint["config"])
@@ -274,7 +276,9 @@ def run_train(args):
     config, out = _train_config(args)
     trainer = None
     try:
-        trainer = Trainer(config, out, resume=bool(args.resume), quiet=args.quiet)
+        trainer = Trainer(
+            config, out, resume=bool(args.resume), quiet=args.quiet, compiled=not args.no_compile
+        )
         started_at, started = trainer.step, time.perf_counter()
         rows = trainer.run()
         elapsed = time.perf_counter() - started
@@ -377,6 +381,8 @@ def _add_task(commands):
     )
     p.add_argument("--seed", type=non_negative_int, default=0, help="random seed (0)")
     p.add_argument("--quiet", action="store_true", help="print the result only")
+    p.add_argument("--no-compile", action="store_true",
+                   help="run the step eagerly, not traced and replayed (same results)")  # fmt: skip
     p.set_defaults(run=run_task)
 
 
@@ -396,7 +402,8 @@ def run_task(args):
             print(f"step {step:>6}  train MSE {train:.4f}  test MSE {test:.4f}", flush=True)
 
     mse, seconds = run_adding(args.length, args.model, args.nonlinearity, args.hidden, args.batch,
-                              args.steps, args.lr, args.clip, args.seed, report)  # fmt: skip
+                              args.steps, args.lr, args.clip, args.seed, report,
+                              compiled=not args.no_compile)  # fmt: skip
     print(
         f"final test MSE {mse:.4f} (baseline {BASELINE:.4f}) "
         f"after {args.steps} steps in {seconds:.0f}s"

@@ -14,6 +14,7 @@ import numpy as np
 
 from . import functional as F
 from . import nn, optim
+from .compiler import CompiledFunction
 from .grad_mode import no_grad
 from .random import manual_seed
 from .tensor import Tensor
@@ -56,10 +57,23 @@ class Regressor(nn.Module):
 
 
 def run_adding(
-    length, model, nonlinearity, hidden, batch, steps, lr, clip, seed, report=None, every=100
+    length,
+    model,
+    nonlinearity,
+    hidden,
+    batch,
+    steps,
+    lr,
+    clip,
+    seed,
+    report=None,
+    every=100,
+    compiled=True,
 ):
     """Train on fresh batches; return the final test MSE (on 1000 held-out sequences) and the
-    seconds it took. ``report(step, train_mse, test_mse)`` is called every ``every`` steps."""
+    seconds it took. ``report(step, train_mse, test_mse)`` is called every ``every`` steps.
+    With ``compiled`` the step's forward is traced once and replayed (``minigrad.compile``),
+    with the same results bit for bit."""
     manual_seed(seed)
     rng = np.random.default_rng(seed)
     test_x, test_y = adding_batch(length, 1000, np.random.default_rng(seed + 10_000))
@@ -72,9 +86,13 @@ def run_adding(
     def test_mse():
         return F.mse_loss(net(Tensor(test_x)), Tensor(test_y)).item()
 
+    def loss_of(x, y):
+        return F.mse_loss(net(x), y)
+
+    step_loss = CompiledFunction(loss_of) if compiled else loss_of
     for step in range(1, steps + 1):
         x, y = adding_batch(length, batch, rng)
-        loss = F.mse_loss(net(Tensor(x)), Tensor(y))
+        loss = step_loss(Tensor(x), Tensor(y))
         opt.zero_grad()
         loss.backward()
         if clip > 0:

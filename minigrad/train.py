@@ -29,7 +29,9 @@ import numpy as np
 
 from . import functional as F
 from . import nn, optim
+from .compiler import CompiledFunction
 from .corpus import Batches, Vocabulary, bits, embedded_corpus, read_text, split, unigram_bits
+from .creation import from_numpy
 from .grad_mode import no_grad
 from .models import CharRNN
 from .random import get_rng_state, manual_seed, set_rng_state
@@ -103,6 +105,19 @@ def _detach(state):
     return tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
 
 
+def _flat(state):
+    """A recurrent state (None, a Tensor, or the LSTM's (h, c)) as a tuple of Tensors."""
+    if state is None:
+        return ()
+    return tuple(state) if isinstance(state, tuple) else (state,)
+
+
+def _unflat(tensors):
+    """The recurrent state that ``_flat`` made a tuple of."""
+    tensors = tuple(tensors)
+    return None if not tensors else tensors[0] if len(tensors) == 1 else tensors
+
+
 def _state_arrays(state):
     if state is None:
         return None
@@ -117,7 +132,7 @@ def _state_from(arrays, model_kind):
 
 
 class Trainer:
-    def __init__(self, config, out, resume=False, quiet=False, stream=None):
+    def __init__(self, config, out, resume=False, quiet=False, stream=None, compiled=True):
         self.config = config
         self.out = Path(out)
         self.quiet = quiet
@@ -134,6 +149,10 @@ class Trainer:
         self.model = build_model(config, len(self.vocab))
         self.optimizer = build_optimizer(config, self.model)
         self.params = list(self.model.parameters())
+        # The step's forward, traced once and replayed (minigrad.compile), or eager: the
+        # results are the same bit for bit, so a run may switch between them.
+        if compiled:
+            self.loss_and_state = CompiledFunction(self.loss_and_state)
         self.step = 0
         self.hidden = None
         self.clipped = 0
@@ -218,8 +237,9 @@ class Trainer:
             self.hidden = None
         # An exploding run overflows here; that is detected below and rolled back.
         with np.errstate(over="ignore", invalid="ignore"):
-            logits, hidden = self.model(inputs, self.hidden)
-            loss = F.cross_entropy(logits.reshape(-1, len(self.vocab)), targets.reshape(-1))
+            loss, *hidden = self.loss_and_state(
+                from_numpy(inputs), from_numpy(targets), *_flat(self.hidden)
+            )
             self.optimizer.zero_grad()
             loss.backward()
             if self.config.clip > 0:
@@ -231,12 +251,18 @@ class Trainer:
             self.last_fault = "loss" if not math.isfinite(self.last_loss) else "gradient norm"
             return False
         self.optimizer.step()
-        self.hidden = _detach(hidden)
+        self.hidden = _detach(_unflat(hidden))
         self.clipped += int(self.config.clip > 0 and norm > self.config.clip)
         self.loss_sum += bits(loss.item())
         self.loss_count += 1
         self.step += 1
         return True
+
+    def loss_and_state(self, inputs, targets, *state):
+        """The mean cross-entropy of a chunk, and the final state (its tensors, flat)."""
+        logits, hidden = self.model(inputs, _unflat(state))
+        loss = F.cross_entropy(logits.reshape(-1, len(self.vocab)), targets.reshape(-1))
+        return (loss, *_flat(hidden))
 
     def rollback(self):
         """Back to the last checkpoint with half the learning rate (or stop)."""

@@ -128,3 +128,8 @@ def test_unigram_bits_is_the_cross_entropy_of_smoothed_counts():
     train, valid = np.array([0, 0, 0, 1]), np.array([0, 1])
     p = np.array([4.0, 2.0]) / 6.0  # counts + 1
     assert unigram_bits(train, valid, 2) == pytest.approx(-(np.log2(p[0]) + np.log2(p[1])) / 2)
+
+
+def test_the_adding_task_gives_the_same_result_compiled_and_eager():
+    args = (8, "lstm", "tanh", 4, 8, 5, 1e-2, 1.0, 0)
+    assert run_adding(*args, compiled=True)[0] == run_adding(*args, compiled=False)[0]

@@ -422,3 +422,43 @@ def test_resume_refuses_fewer_steps_than_the_run_has_made(trained, capsys):
         f"--steps 3: the run in {trained} is already at step 6; give at least that many"
         in capsys.readouterr().err
     )
+
+
+# ---- the compiled step --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "model", [dict(model="gru"), dict(model="lstm", layers=2), dict(model="rnn", optim="sgd")]
+)
+def test_a_compiled_run_writes_the_metrics_of_an_eager_run_bit_for_bit(text_file, tmp_path, model):
+    runs = {}
+    for compiled in (True, False):
+        out = tmp_path / str(compiled)
+        trainer = Trainer(tiny_config(text_file, out, **model), out, compiled=compiled)
+        trainer.run()
+        assert isinstance(trainer.loss_and_state, mg.compiler.CompiledFunction) == compiled
+        rows = [[row[k] for k in DETERMINISTIC] for row in metric_rows(out)]
+        runs[compiled] = rows, [p.data.tobytes() for p in trainer.model.parameters()]
+    assert runs[True] == runs[False] and len(runs[True][0]) == 4
+
+
+def test_the_train_step_is_compiled_by_default_and_traced_once_per_state_kind(text_file, tmp_path):
+    trainer = Trainer(tiny_config(text_file, tmp_path / "run", steps=4), tmp_path / "run")
+    for _ in range(4):
+        trainer.train_step()
+    assert trainer.loss_and_state.traces == 2  # the first step has no state yet, the others do
+
+
+def test_no_compile_is_an_option_of_train_and_task_and_of_a_resumed_run(text_file, tmp_path):
+    out = str(tmp_path / "run")
+    command = [sys.executable, "-m", "minigrad"]
+    first = subprocess.run([*command, "train", "--text", text_file, "--steps", "3", "--out", out,
+                            "--no-compile", *TINY], capture_output=True, text=True)  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    resumed = subprocess.run([*command, "train", "--resume", out, "--steps", "6", "--no-compile",
+                              "--quiet"], capture_output=True, text=True)  # fmt: skip
+    assert resumed.returncode == 0 and "Traceback" not in resumed.stderr, resumed.stderr
+    task = subprocess.run([*command, "task", "adding", "--length", "6", "--hidden", "4",
+                           "--batch", "8", "--steps", "2", "--no-compile", "--quiet"],
+                          capture_output=True, text=True)  # fmt: skip
+    assert task.returncode == 0 and "final test MSE" in task.stdout, task.stderr
