@@ -1,11 +1,13 @@
-"""``make bench``: a σ-RNN language-model training step in minigrad, beside the same step written
-by hand in numpy (spec/bptt_reference.py), and PyTorch eager when it happens to be installed.
+"""``make bench``: a σ-RNN language-model training step in minigrad, eager and compiled
+(``minigrad.compile``), beside the same step written by hand in numpy
+(spec/bptt_reference.py), PyTorch eager, and JAX ``jit``, when those happen to be installed.
 
 Everything runs in one process, from identical weights and batches. Before any
 timing, the bench checks that minigrad and the reference compute the same
-gradients. A step is: embedding, recurrence, head, cross-entropy (forward);
-backward, clip_grad_norm_ and an SGD update (backward). Figures are medians of
-timed steps after warm-up, the two implementations alternating step by step.
+gradients, and that a compiled replay's gradients are eager's bit for bit. A step
+is: embedding, recurrence, head, cross-entropy (forward); backward,
+clip_grad_norm_ and an SGD update (backward). Figures are medians of timed steps
+after warm-up, the implementations alternating step by step.
 """
 
 import argparse
@@ -23,6 +25,9 @@ THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"
 BLAS_THREADS = "as numpy was loaded" if "numpy" in sys.modules else None
 for _variable in THREAD_VARIABLES:
     os.environ.setdefault(_variable, "1")
+os.environ.setdefault(  # JAX's XLA, likewise, if it is there
+    "XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+)
 BLAS_THREADS = BLAS_THREADS or f"{os.environ['OPENBLAS_NUM_THREADS']} thread(s)"
 
 import numpy as np  # noqa: E402
@@ -30,6 +35,7 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import minigrad as mg  # noqa: E402
 import minigrad.functional as F  # noqa: E402
 from minigrad import nn, optim  # noqa: E402
 from minigrad.models import CharRNN  # noqa: E402
@@ -42,14 +48,18 @@ SIZES = {
     "medium": dict(V=65, E=64, H=128, B=32, T=64),
 }
 LR, CLIP = 1e-3, 1.0
-TARGETS = [  # (figure, limit, what it is)
-    ("medium_vs_numpy", 1.3, "medium step, minigrad / numpy reference"),
-    ("small_vs_numpy", 2.0, "small step, minigrad / numpy reference"),
-    ("small_vs_torch", 1.0, "small step, minigrad / PyTorch eager"),
-    ("backward_scaling", 1.15, "backward at T=10000 / (10 × at T=1000)"),
-    ("memory_vs_numpy", 2.0, "peak memory of a medium step, minigrad / numpy reference"),
-    ("medium_vs_torch", 1.0, "stretch: medium step, minigrad / PyTorch eager"),
+TARGETS = [  # (figure, comparison, limit, what it is)
+    ("small_vs_numpy", "≤", 1.3, "small σ-RNN step, compiled / numpy floor"),
+    ("medium_vs_numpy", "≤", 1.1, "medium σ-RNN step, compiled / numpy floor"),
+    ("small_vs_torch", "<", 1.0, "small σ-RNN step, compiled / PyTorch eager"),
+    ("medium_vs_torch", "<", 1.0, "medium σ-RNN step, compiled / PyTorch eager"),
+    ("lstm_speedup", "≥", 2.0, "small LSTM step, eager / compiled"),
+    ("gru_speedup", "≥", 2.0, "small GRU step, eager / compiled"),
+    ("medium_vs_jax", "≤", 1.0, "stretch: medium σ-RNN step, compiled / JAX jit"),
+    ("backward_scaling", "≤", 1.15, "eager backward at T=10000 / (10 × at T=1000)"),
+    ("memory_vs_numpy", "≤", 2.0, "peak memory of a medium step, compiled / numpy reference"),
 ]
+COMPARE = {"≤": lambda a, b: a <= b, "<": lambda a, b: a < b, "≥": lambda a, b: a >= b}
 
 
 # ---- the three implementations of one training step -----------------------------------------------
@@ -75,18 +85,25 @@ class NumpyStep:
 
 
 class MinigradStep:
-    def __init__(self, params, model="rnn"):
+    """The step in minigrad; with ``compiled``, its forward is traced once and replayed."""
+
+    def __init__(self, params, model="rnn", compiled=False):
         V, E = params["embedding.weight"].shape
         H = params["rnn.weight_hh_l0"].shape[1]
+        mg.manual_seed(0)
         self.model = CharRNN(V, E, H, model=model, nonlinearity="sigmoid")
         if model == "rnn":
             self.model.load_state_dict(params)
         self.params = list(self.model.parameters())
         self.opt = optim.SGD(self.params, lr=LR)
+        self.loss_of = mg.compile(self._loss) if compiled else self._loss
+
+    def _loss(self, tokens, targets):
+        logits, _ = self.model(tokens)
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
 
     def forward(self, inputs, targets):
-        logits, _ = self.model(inputs)
-        self.loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+        self.loss = self.loss_of(mg.from_numpy(inputs), mg.from_numpy(targets))
 
     def backward(self):
         self.opt.zero_grad()
@@ -134,6 +151,49 @@ class TorchStep:
         return {name: p.grad.numpy() for name, p in self.p.items()}
 
 
+class JaxStep:
+    """The same σ-RNN step in JAX (float64): forward, gradients, clipping and the SGD update,
+    all under one ``jax.jit``, the recurrence as ``lax.scan``. Its whole time counts as forward."""
+
+    def __init__(self, params, jax):
+        jnp = jax.numpy
+        self.p = {k: jnp.asarray(v) for k, v in params.items()}
+
+        def loss_of(p, inputs, targets):
+            xp = p["embedding.weight"][inputs] @ p["rnn.weight_ih_l0"].T
+            xp = xp + p["rnn.bias_ih_l0"] + p["rnn.bias_hh_l0"]
+            w_hh_t = p["rnn.weight_hh_l0"].T
+
+            def cell(h, xp_t):
+                h = jax.nn.sigmoid(xp_t + h @ w_hh_t)
+                return h, h
+
+            _, hs = jax.lax.scan(cell, jnp.zeros((inputs.shape[1], w_hh_t.shape[0])), xp)
+            logits = hs @ p["head.weight"].T + p["head.bias"]
+            logp = jax.nn.log_softmax(logits.reshape(-1, logits.shape[-1]))
+            return -jnp.mean(jnp.take_along_axis(logp, targets.reshape(-1, 1), axis=1))
+
+        def step(p, inputs, targets):
+            loss, grads = jax.value_and_grad(loss_of)(p, inputs, targets)
+            norm = jnp.sqrt(sum(jnp.sum(g * g) for g in jax.tree_util.tree_leaves(grads)))
+            scale = jnp.minimum(1.0, CLIP / (norm + 1e-6))
+            return loss, jax.tree_util.tree_map(lambda w, g: w - LR * scale * g, p, grads)
+
+        self.value_and_grad = jax.jit(jax.value_and_grad(loss_of))
+        self.step = jax.jit(step)
+
+    def loss_and_gradients(self, inputs, targets):
+        loss, grads = self.value_and_grad(self.p, inputs, targets)
+        return float(loss), {k: np.asarray(v) for k, v in grads.items()}
+
+    def forward(self, inputs, targets):
+        loss, self.p = self.step(self.p, inputs, targets)
+        self.loss = loss.block_until_ready()
+
+    def backward(self):
+        pass  # the jitted step did it all
+
+
 # ---- measuring ---------------------------------------------------------------------------------
 
 
@@ -146,9 +206,10 @@ def data(size, seed=0):
     return params, inputs, targets
 
 
-def check_gradients(size, torch=None):
-    """Assert that minigrad's gradients (and PyTorch's, if given) equal the reference's to 1e-10
-    relative, before any timing."""
+def check_gradients(size, torch=None, jax=None):
+    """Assert, before any timing, that minigrad's gradients (and PyTorch's and JAX's, if given)
+    equal the reference's to 1e-10 relative, and that a compiled replay's equal eager's bit for
+    bit."""
     params, inputs, targets = data(size)
     ref_loss, ref_cache = forward_loss(params, inputs, targets, "sigmoid")
     ref = bptt_reference.backward(params, ref_cache)
@@ -159,6 +220,18 @@ def check_gradients(size, torch=None):
         step.forward(inputs, targets)
         step.loss.backward()
         _compare(f"bench {size}, {engine}", step.loss.item(), step.gradients(), ref_loss, ref)
+    if jax is not None:
+        loss, grads = JaxStep(params, jax).loss_and_gradients(inputs, targets)
+        _compare(f"bench {size}, JAX", loss, grads, ref_loss, ref)
+    compiled = MinigradStep(params, compiled=True)
+    for _ in range(2):  # the first call traces (eager); the second replays
+        compiled.opt.zero_grad()
+        compiled.forward(inputs, targets)
+        compiled.loss.backward()
+    eager = engines["minigrad"].gradients()
+    for name, g in compiled.gradients().items():
+        if g.tobytes() != eager[name].tobytes():
+            raise AssertionError(f"bench {size}: compiled gradient of {name} differs from eager")
     return True
 
 
@@ -247,6 +320,17 @@ def machine():
     return f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, numpy {np.__version__}, BLAS {blas} ({BLAS_THREADS})"
 
 
+def load_jax(allowed):
+    if not allowed:
+        return None
+    try:
+        import jax
+    except ImportError:
+        return None
+    jax.config.update("jax_enable_x64", True)  # float64, as the other implementations
+    return jax
+
+
 def load_torch(allowed):
     if not allowed:
         return None
@@ -261,28 +345,41 @@ def load_torch(allowed):
 # ---- the report ---------------------------------------------------------------------------------
 
 
-def run(sizes, repeats, lengths, allow_torch=True):
-    torch = load_torch(allow_torch)
+def run(sizes, repeats, lengths, allow_torch=True, allow_jax=True):
+    torch, jax = load_torch(allow_torch), load_jax(allow_jax)
     report = {
         "machine": machine(),
         "torch": torch.__version__ if torch else None,
+        "jax": jax.__version__ if jax else None,
         "sizes": {},
-        "lstm": {},
+        "gated": {},
     }
     for size in sizes:
-        check_gradients(size, torch)
+        check_gradients(size, torch, jax)
         params, inputs, targets = data(size)
-        steppers = {"minigrad": MinigradStep(params), "numpy": NumpyStep(params)}
+        steppers = {
+            "minigrad eager": MinigradStep(params),
+            "minigrad compiled": MinigradStep(params, compiled=True),
+            "numpy": NumpyStep(params),
+        }
         if torch:
-            steppers["pytorch"] = TorchStep(params, torch)
+            steppers["pytorch eager"] = TorchStep(params, torch)
+        if jax:
+            steppers["jax jit"] = JaxStep(params, jax)
         report["sizes"][size] = time_steps(steppers, inputs, targets, repeats)
-        lstm = {"minigrad LSTM": MinigradStep(params, model="lstm")}
-        report["lstm"][size] = time_steps(lstm, inputs, targets, repeats)["minigrad LSTM"]
+        gated = {}
+        for model in ("lstm", "gru"):
+            pair = {
+                f"{model} eager": MinigradStep(params, model=model),
+                f"{model} compiled": MinigradStep(params, model=model, compiled=True),
+            }
+            gated.update(time_steps(pair, inputs, targets, repeats))
+        report["gated"][size] = gated
     biggest = sizes[-1]
     params, inputs, targets = data(biggest)
     report["memory"] = {
         "size": biggest,
-        "minigrad": peak_memory(MinigradStep(params), inputs, targets),
+        "minigrad": peak_memory(MinigradStep(params, compiled=True), inputs, targets),
         "numpy": peak_memory(NumpyStep(params), inputs, targets),
     }
     report["scaling"] = backward_scaling(lengths)
@@ -291,15 +388,22 @@ def run(sizes, repeats, lengths, allow_torch=True):
 
 
 def figures(report):
+    """The figures the targets are about, from the measured medians."""
     out = {}
-    sizes = report["sizes"]
+    sizes, gated = report["sizes"], report["gated"]
     for size in ("small", "medium"):
-        if size in sizes:
-            out[f"{size}_vs_numpy"] = sizes[size]["minigrad"]["step"] / sizes[size]["numpy"]["step"]
-            if "pytorch" in sizes[size]:
-                out[f"{size}_vs_torch"] = (
-                    sizes[size]["minigrad"]["step"] / sizes[size]["pytorch"]["step"]
-                )
+        if size not in sizes:
+            continue
+        compiled = sizes[size]["minigrad compiled"]["step"]
+        for key, name in (("numpy", "numpy"), ("torch", "pytorch eager"), ("jax", "jax jit")):
+            if name in sizes[size]:
+                out[f"{size}_vs_{key}"] = compiled / sizes[size][name]["step"]
+    if "small" in gated:
+        for model in ("lstm", "gru"):
+            pair = gated["small"]
+            out[f"{model}_speedup"] = (
+                pair[f"{model} eager"]["step"] / pair[f"{model} compiled"]["step"]
+            )
     scaling = report["scaling"]
     if 1000 in scaling and 10000 in scaling:
         out["backward_scaling"] = scaling[10000] / (10 * scaling[1000])
@@ -309,14 +413,21 @@ def figures(report):
     return out
 
 
+def _others(report):
+    notes = [
+        f"PyTorch {report['torch']} eager"
+        if report["torch"]
+        else "PyTorch: not installed, skipped",
+        f"JAX {report['jax']} jit (its whole step under forward)"
+        if report["jax"]
+        else "JAX: not installed, skipped",
+    ]
+    return "; ".join(notes) + "; one thread each"
+
+
 def markdown(report):
     lines = [f"Machine: {report['machine']}", ""]
-    torch_note = (
-        f"PyTorch {report['torch']} eager, one thread"
-        if report["torch"]
-        else "PyTorch: not installed, skipped"
-    )
-    lines += [f"σ-RNN language-model training step, ms (median). {torch_note}.", ""]
+    lines += [f"σ-RNN language-model training step, ms (median). {_others(report)}.", ""]
     lines += [
         "| size | implementation | forward | backward | step | ratio to numpy |",
         "|---|---|---|---|---|---|",
@@ -329,29 +440,34 @@ def markdown(report):
             )
     lines += [
         "",
-        "LSTM language-model step in minigrad (no hand-written reference), ms (median):",
+        "LSTM and GRU language-model steps in minigrad, eager and compiled, ms (median):",
         "",
     ]
-    lines += ["| size | forward | backward | step |", "|---|---|---|---|"]
-    for size, t in report["lstm"].items():
-        lines.append(f"| {size} | {t['forward']:.2f} | {t['backward']:.2f} | {t['step']:.2f} |")
-    lines += ["", "Backward time of the small σ-RNN model against sequence length:", ""]
+    lines += [
+        "| size | step | forward | backward | step | eager / compiled |",
+        "|---|---|---|---|---|---|",
+    ]
+    for size, result in report["gated"].items():
+        for name, t in result.items():
+            eager = result[name.replace("compiled", "eager")]["step"]
+            lines.append(
+                f"| {size} | {name} | {t['forward']:.2f} | {t['backward']:.2f} | {t['step']:.2f} | {eager / t['step']:.2f} |"
+            )
+    lines += ["", "Eager backward time of the small σ-RNN model against sequence length:", ""]
     lines += ["| T | backward, ms | ms per step of T |", "|---|---|---|"]
     for T, ms in report["scaling"].items():
         lines.append(f"| {T} | {ms:.1f} | {ms / T:.3f} |")
     m = report["memory"]
-    lines += ["", f"Peak memory of one {m['size']} step (tracemalloc): minigrad {m['minigrad'] / 2**20:.2f} MiB, "
+    lines += ["", f"Peak memory of one compiled {m['size']} step (tracemalloc): minigrad {m['minigrad'] / 2**20:.2f} MiB, "
               f"numpy reference {m['numpy'] / 2**20:.2f} MiB, ratio {m['minigrad'] / m['numpy']:.2f}.", ""]  # fmt: skip
     lines += ["| target | limit | measured | met |", "|---|---|---|---|"]
-    for key, limit, text in TARGETS:
+    for key, sign, limit, text in TARGETS:
         value = report["figures"].get(key)
         if value is None:
-            lines.append(f"| {text} | {'<' if 'torch' in key else '≤'} {limit} | not measured | |")
+            lines.append(f"| {text} | {sign} {limit} | not measured | |")
         else:
-            met = value < limit if "torch" in key else value <= limit
-            lines.append(
-                f"| {text} | {'<' if 'torch' in key else '≤'} {limit} | {value:.2f} | {'yes' if met else 'no'} |"
-            )
+            met = "yes" if COMPARE[sign](value, limit) else "no"
+            lines.append(f"| {text} | {sign} {limit} | {value:.2f} | {met} |")
     return "\n".join(lines) + "\n"
 
 
@@ -365,6 +481,7 @@ def main(argv=None):
         "--lengths", default="100,1000,10000", help="sequence lengths for the backward scaling"
     )
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch column")
+    parser.add_argument("--no-jax", action="store_true", help="skip the JAX column")
     parser.add_argument(
         "--out", default=str(ROOT / "benchmarks" / "results.md"), help="where to write the table"
     )
@@ -374,7 +491,7 @@ def main(argv=None):
     if unknown:
         parser.error(f"unknown size {unknown[0]!r}; choose from {', '.join(SIZES)}")
     lengths = [int(v) for v in args.lengths.split(",") if v]
-    report = run(sizes, args.repeats, lengths, allow_torch=not args.no_torch)
+    report = run(sizes, args.repeats, lengths, not args.no_torch, not args.no_jax)
     text = markdown(report)
     print(text)
     Path(args.out).write_text(text, encoding="utf-8")

@@ -1,5 +1,6 @@
 """The benchmark runs at a tiny size and prints every figure; its gradient check is real."""
 
+import numpy as np
 import pytest
 
 from benchmarks import bench
@@ -8,20 +9,28 @@ from benchmarks import bench
 def test_the_bench_prints_a_well_formed_report(tmp_path, capsys):
     out = tmp_path / "results.md"
     report = bench.main(
-        ["--sizes", "tiny", "--repeats", "2", "--lengths", "10,20", "--no-torch", "--out", str(out)]
-    )
+        ["--sizes", "tiny", "--repeats", "2", "--lengths", "10,20", "--no-torch", "--no-jax",
+         "--out", str(out)]
+    )  # fmt: skip
     text = capsys.readouterr().out
     assert out.read_text() in text
     for heading in ("Machine:", "| size | implementation | forward | backward | step | ratio to numpy |",
-                    "LSTM language-model step", "Backward time of the small σ-RNN model", "Peak memory",
-                    "| target | limit | measured | met |", "PyTorch: not installed, skipped"):  # fmt: skip
+                    "LSTM and GRU language-model steps", "Eager backward time of the small σ-RNN model",
+                    "Peak memory", "| target | limit | measured | met |",
+                    "PyTorch: not installed, skipped", "JAX: not installed, skipped"):  # fmt: skip
         assert heading in text
     tiny = report["sizes"]["tiny"]
-    assert set(tiny) == {"minigrad", "numpy"}
+    assert set(tiny) == {"minigrad eager", "minigrad compiled", "numpy"}
+    assert set(report["gated"]["tiny"]) == {
+        "lstm eager",
+        "lstm compiled",
+        "gru eager",
+        "gru compiled",
+    }
     assert all(v > 0 for t in tiny.values() for v in t.values())
     assert set(report["scaling"]) == {10, 20} and report["memory"]["minigrad"] > 0
     rows = [line for line in text.splitlines() if line.startswith("| tiny |")]
-    assert [len(r.split("|")) for r in rows] == [8, 8, 6]  # minigrad, numpy; then the LSTM row
+    assert len(rows) == 7 and all(len(r.split("|")) == 8 for r in rows)
 
 
 def test_the_gradient_check_fails_loudly_when_the_engine_disagrees(monkeypatch):
@@ -40,19 +49,49 @@ def test_the_gradient_check_fails_loudly_when_the_engine_disagrees(monkeypatch):
 def test_figures_are_ratios_of_the_measured_medians():
     report = {
         "sizes": {
-            "small": {"minigrad": {"step": 3.0}, "numpy": {"step": 2.0}, "pytorch": {"step": 6.0}}
+            "medium": {
+                "minigrad compiled": {"step": 3.0},
+                "numpy": {"step": 2.0},
+                "pytorch eager": {"step": 6.0},
+                "jax jit": {"step": 4.0},
+            }
+        },
+        "gated": {
+            "small": {
+                "lstm eager": {"step": 9.0},
+                "lstm compiled": {"step": 3.0},
+                "gru eager": {"step": 5.0},
+                "gru compiled": {"step": 4.0},
+            }
         },
         "scaling": {1000: 10.0, 10000: 110.0},
         "memory": {"size": "medium", "minigrad": 30, "numpy": 20},
     }
     assert bench.figures(report) == pytest.approx(
         {
-            "small_vs_numpy": 1.5,
-            "small_vs_torch": 0.5,
+            "medium_vs_numpy": 1.5,
+            "medium_vs_torch": 0.5,
+            "medium_vs_jax": 0.75,
+            "lstm_speedup": 3.0,
+            "gru_speedup": 1.25,
             "backward_scaling": 1.1,
             "memory_vs_numpy": 1.5,
         }
     )
+
+
+def test_the_gradient_check_fails_when_a_compiled_replay_differs_from_eager(monkeypatch):
+    real = bench.MinigradStep.gradients
+
+    def nudged(self):
+        grads = real(self)
+        if isinstance(self.loss_of, bench.mg.compiler.CompiledFunction):
+            grads["head.bias"] = np.nextafter(grads["head.bias"], np.inf)  # one ulp off
+        return grads
+
+    monkeypatch.setattr(bench.MinigradStep, "gradients", nudged)
+    with pytest.raises(AssertionError, match="compiled gradient of head.bias differs from eager"):
+        bench.check_gradients("tiny")
 
 
 def test_unknown_sizes_are_refused():
