@@ -131,12 +131,14 @@ class Trace:
         self.seen = {}  # id(tensor) -> (ref, tensor, its version then); holding it keeps the id
         self.steps = []
         self.args = []  # (position, ref)
+        self.arg_types = []  # (shape, dtype) of each
         self.captured = []  # (ref, tensor)
         self.by_node = {}  # node -> ref of its output, for a tensor an in-place op wrote into
         self.outside = {}  # arguments and captured tensors -> (version, .grad) when first seen
         for position, a in enumerate(args):
             if isinstance(a, Tensor):
                 self.args.append((position, self._add(a)))
+                self.arg_types.append((a.shape, a.dtype))
                 self.outside[a] = (a._version, a.grad)
 
     def _add(self, t):
@@ -278,6 +280,7 @@ class Plan:
     def __init__(self, trace, fn, outputs, single, wanted, output_types):
         self.name = trace.name
         self.args = trace.args
+        self.arg_types = trace.arg_types
         self.captured = trace.captured
         self.steps = trace.steps
         self.outputs = outputs
@@ -401,16 +404,19 @@ class Plan:
     # ---- printing ---------------------------------------------------------------------------
 
     def __str__(self):
+        """The plan as a listing: the arguments, the tensors read from outside, each op with
+        the shape and dtype it makes, and the order in which backward runs the rules."""
         names = {ref: self.arg_names[position] for position, ref in self.args}
         names.update((ref, f"c{i}") for i, (ref, _) in enumerate(self.captured))
         names.update((s.out, f"%{k}") for k, s in enumerate(self.steps))
-        shown = ", ".join(f"{names[ref]}: {_type(t.shape, t.dtype)}" for ref, t in self.captured)
-        lines = [f"plan of {self.name}, {len(self.steps)} ops"]
-        if shown:
-            lines.append(f"  from outside: {shown}")
-        for s in self.steps:
-            call = ", ".join([names[r] for r in s.inputs] + _params_text(s.params))
-            lines.append(f"  {names[s.out]:>5} = {s.op.name}({call})  {_type(*s.result)}")
+        args = [f"{names[ref]}: {_type(*t)}" for (_, ref), t in zip(self.args, self.arg_types)]
+        lines = [f"plan of {self.name}({', '.join(args)}): {len(self.steps)} ops"]
+        for ref, t in self.captured:
+            kind = "a parameter (requires grad)" if t.requires_grad else "a constant"
+            lines.append(f"  {names[ref]}: {_type(t.shape, t.dtype)}, read from outside, {kind}")
+        calls = [f"{names[s.out]} = {s.op.name}({_arguments_text(s, names)})" for s in self.steps]
+        width = max((len(c) for c in calls), default=0)
+        lines += [f"  {c:<{width}}  {_type(*s.result)}" for c, s in zip(calls, self.steps)]
         lines.append(f"  return {', '.join(names[r] for r in self.outputs)}")
         rules = self.schedule(tuple(self.wanted)) if any(self.wanted) else []
         order = ", ".join(names[s.out] for s in rules)
@@ -482,5 +488,7 @@ def _type(shape, dtype):
     return f"{np.dtype(dtype).name}{list(shape)}"
 
 
-def _params_text(params):
-    return [f"{k}={v!r}" for k, v in params.items() if not isinstance(v, np.ndarray)]
+def _arguments_text(step, names):
+    """A step's inputs by name, then its parameters (arrays among them left out)."""
+    params = [f"{k}={v!r}" for k, v in step.params.items() if not isinstance(v, np.ndarray)]
+    return ", ".join([names[r] for r in step.inputs] + params)

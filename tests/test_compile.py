@@ -393,7 +393,9 @@ def test_a_plan_prints_its_ops_shapes_and_backward_order():
     compiled = mg.compile(f)
     compiled(mg.ones(4, 3))
     text = str(compiled.plan)
-    assert text.splitlines()[0] == "plan of f, 3 ops"
-    assert "%0 = matmul(x, c0)  float64[4, 2]" in text
-    assert "%1 = sigmoid(%0)  float64[4, 2]" in text
-    assert "backward: 3 rules, in this order: %2, %1, %0" in text
+    lines = text.splitlines()
+    assert lines[0] == "plan of f(x: float64[4, 3]): 3 ops"
+    assert lines[1] == "  c0: float64[3, 2], read from outside, a parameter (requires grad)"
+    assert lines[2].split() == ["%0", "=", "matmul(x,", "c0)", "float64[4,", "2]"]
+    assert lines[3].split() == ["%1", "=", "sigmoid(%0)", "float64[4,", "2]"]
+    assert lines[-1] == "  backward: 3 rules, in this order: %2, %1, %0"
