@@ -128,6 +128,7 @@ class Trace:
 
     def __init__(self, name, args):
         self.name = name
+        self.refs = 0  # how many refs are given out
         self.seen = {}  # id(tensor) -> (ref, tensor, its version then); holding it keeps the id
         self.steps = []
         self.args = []  # (position, ref)
@@ -142,7 +143,9 @@ class Trace:
                 self.outside[a] = (a._version, a.grad)
 
     def _add(self, t):
-        ref = len(self.seen)
+        """A new ref, for ``t``."""
+        ref = self.refs
+        self.refs += 1
         self.seen[id(t)] = (ref, t, t._version)
         return ref
 

@@ -134,6 +134,15 @@ def test_a_function_of_explicit_tensor_arguments_replays_with_their_new_values()
     assert compiled.traces == 1
 
 
+def test_the_same_tensor_passed_twice_replays_as_eager():
+    compiled = mg.compile(lambda a, b: (a * b + a).sum())
+    for _ in range(2):
+        x = leaf([1.0, 2.0])
+        out = compiled(x, x)
+        out.backward()
+        assert out.item() == 8.0 and x.grad.tolist() == [3.0, 5.0]  # d/dx (x² + x) = 2x + 1
+
+
 def test_a_closure_reads_the_parameters_afresh_after_an_optimiser_updates_them():
     layer = nn.Linear(3, 2)
     compiled = mg.compile(lambda x: layer(x).sum())

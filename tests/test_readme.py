@@ -22,6 +22,14 @@ def test_the_readme_quotes_the_backward_loop_as_it_is_in_the_engine():
     assert inspect.getsource(engine.gradients) in python_blocks()
 
 
+def test_the_readme_shows_the_plan_its_compile_example_prints(capsys):
+    blocks = python_blocks()
+    example = next(b for b in blocks if "print(loss_of.plan)" in b)
+    exec(compile(example, str(README), "exec"), {"__name__": "readme"})
+    shown = re.search(r"```text\n(plan of loss_of.*?)```", README.read_text(encoding="utf-8"), re.S)
+    assert capsys.readouterr().out == shown.group(1)
+
+
 def test_every_readme_python_block_runs(capsys):
     namespace = {"__name__": "readme"}
     for block in python_blocks():
