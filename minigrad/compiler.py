@@ -13,7 +13,9 @@ call with a new signature runs ``fn`` eagerly, as if it were not compiled, and r
 A later call with the same signature replays the plan: each op's numpy ``forward`` on
 arrays, then, in backward, each op's rule on arrays. No Tensor and no Node is made per op,
 and the arithmetic is the same as eager, in the same order, so the results are equal bit
-for bit. The result hangs off **one graph node**, whose inputs are fn's tensor arguments
+for bit. After its first backward, when every decision is known, a plan writes its
+backward out as one straight-line Python function (each gradient a local variable, each
+decision written in); ``plan.generated`` holds them, and each one's ``source`` its text. The result hangs off **one graph node**, whose inputs are fn's tensor arguments
 and every tensor requiring grad that fn read from outside (a module's parameters). So
 ``backward()``, ``minigrad.grad``, ``clip_grad_norm_``, the optimisers and
 ``retain_grad()`` work on it as on any tensor, and eager code may come before and after.
@@ -38,6 +40,7 @@ a compiled result is refused: call fn without compile to differentiate its gradi
 anomaly mode, and inside another function being traced, fn simply runs eagerly.
 """
 
+import builtins
 import functools
 import inspect
 from collections import OrderedDict
@@ -296,6 +299,7 @@ class Plan:
         self.grad_tensors = [t for _, t in grads_from]
         self.producer = {s.out: k for k, s in enumerate(self.steps)}
         self.schedules = {}
+        self.generated = {}  # receiving -> the backward as straight-line Python, once it is known
         self.arg_names = _argument_names(fn, len(trace.args) and max(p for p, _ in trace.args))
 
     def still_fits(self):
@@ -353,6 +357,9 @@ class Plan:
         stand-ins that raise if read, for those changed in place since the forward.
         """
         env.update(zip(self.grad_refs, input_values))
+        receiving = tuple(g is not None for g in out_grads)
+        if receiving in self.generated:
+            return self.generated[receiving](env, out_grads)
         pending = {}
         for ref, g in zip(self.outputs, out_grads):
             if g is not None:
@@ -370,7 +377,65 @@ class Plan:
                     g = s.fit(i, grads[i])
                     total = pending.get(ref)
                     pending[ref] = g if total is None else total + g  # engine.accumulate
+        self.generated[receiving] = self._generate(receiving)  # every fit is decided now
         return [pending.get(ref) for ref in self.grad_refs]
+
+    def _generate(self, receiving):
+        """The backward for ``receiving`` as one Python function, written out step by step:
+        the same calls and sums as the loop above, in the same order, with each gradient a
+        local variable and each fit decided. ``source`` keeps its text."""
+        names = {"ndarray": np.ndarray, "asarray": np.asarray, "sum_to_shape": _sum_to_shape}
+        lines = ["def backward(env, out_grads):"]
+        lines += [f"    d{r} = None" for r in dict.fromkeys(self._gradient_refs(receiving))]
+        for k, (ref, g) in enumerate(zip(self.outputs, receiving)):
+            if g:
+                lines.append(
+                    f"    d{ref} = out_grads[{k}] if d{ref} is None else d{ref} + out_grads[{k}]"
+                )
+        for k, s in enumerate(self.schedule(receiving)):
+            names[f"rule{k}"], names[f"params{k}"] = s.op.backward, s.params
+            values = ", ".join(f"env[{r}]" for r in s.values)
+            call = f"rule{k}(g, {values}, **params{k})" if s.params else f"rule{k}(g, {values})"
+            lines += [
+                f"    if d{s.out} is not None:",
+                f"        g = d{s.out} if type(d{s.out}) is ndarray else asarray(d{s.out})",
+                f"        d{s.out} = None",  # freed as the loop's pending.pop frees it
+                f"        r = {call}",
+                "        r = r if type(r) is tuple else (r,)",
+            ]
+            for i, ref in s.wanted:
+                lines += [
+                    f"        if r[{i}] is not None:",
+                    f"            t = r[{i}]() if callable(r[{i}]) else r[{i}]",
+                    *self._fit_lines(s, k, i, names),
+                    f"            d{ref} = t if d{ref} is None else d{ref} + t",
+                ]
+        lines.append(f"    return [{', '.join(f'd{r}' for r in self.grad_refs)}]")
+        source = "\n".join(lines) + "\n"
+        exec(builtins.compile(source, f"<backward of {self.name}>", "exec"), names)
+        backward = names["backward"]
+        backward.source = source
+        return backward
+
+    def _gradient_refs(self, receiving):
+        refs = [r for r, g in zip(self.outputs, receiving) if g]
+        refs += [s.out for s in self.schedule(receiving)]
+        refs += [ref for s in self.schedule(receiving) for _, ref in s.wanted]
+        return refs + self.grad_refs
+
+    def _fit_lines(self, s, k, i, names):
+        """``Step.fit`` for input i of step k, written out as its decision requires."""
+        if s.fits[i] is None:  # no gradient reached it yet: decide at run time
+            names[f"step{k}"] = s
+            return [f"            t = step{k}.fit({i}, t)"]
+        summed, cast = s.fits[i]
+        names[f"shape{k}_{i}"], names[f"dtype{k}_{i}"] = s.shapes[i], s.dtypes[i]
+        lines = []
+        if summed:
+            lines.append(f"            t = sum_to_shape(t, shape{k}_{i}, {s.op.name!r})")
+        if cast:
+            lines.append(f"            t = t.astype(dtype{k}_{i})")
+        return lines
 
     def schedule(self, receiving):
         """The steps whose rules run, in the engine's order (``engine.toposort``), when the
