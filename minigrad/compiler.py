@@ -15,8 +15,10 @@ arrays, then, in backward, each op's rule on arrays. No Tensor and no Node is ma
 and the arithmetic is the same as eager, in the same order, so the results are equal bit
 for bit. After its first backward, when every decision is known, a plan writes its
 backward out as one straight-line Python function (each gradient a local variable, each
-decision written in); ``plan.generated`` holds them, and each one's ``source`` its text. The result hangs off **one graph node**, whose inputs are fn's tensor arguments
-and every tensor requiring grad that fn read from outside (a module's parameters). So
+decision written in); ``plan.generated`` holds them, and each one's ``source`` its text.
+
+The result hangs off **one graph node**, whose inputs are fn's tensor arguments and every
+tensor requiring grad that fn read from outside (a module's parameters). So
 ``backward()``, ``minigrad.grad``, ``clip_grad_norm_``, the optimisers and
 ``retain_grad()`` work on it as on any tensor, and eager code may come before and after.
 
