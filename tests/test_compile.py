@@ -408,3 +408,17 @@ def test_a_plan_prints_its_ops_shapes_and_backward_order():
     assert lines[2].split() == ["%0", "=", "matmul(x,", "c0)", "float64[4,", "2]"]
     assert lines[3].split() == ["%1", "=", "sigmoid(%0)", "float64[4,", "2]"]
     assert lines[-1] == "  backward: 3 rules, in this order: %2, %1, %0"
+
+
+def test_after_its_first_backward_a_plan_runs_a_generated_backward_equal_to_eager():
+    w = leaf(np.linspace(-1, 1, 6).reshape(3, 2))
+    compiled = mg.compile(lambda x: ((x @ w).tanh() * x[:, :2]).sum())
+    results = []
+    for _ in range(4):  # trace; first replay (the loop, which writes the code); generated code
+        w.grad = None
+        compiled(mg.tensor(np.arange(12.0).reshape(4, 3) / 10)).backward()
+        results.append(w.grad.data)
+    (backward,) = compiled.plan.generated.values()
+    assert backward.source.startswith("def backward(env, out_grads):")
+    assert backward.source.count("r = rule") == len(compiled.plan.schedule((True,)))
+    assert all(same(results[0], r) for r in results[1:])
