@@ -293,9 +293,12 @@ def backward_scaling(lengths, repeats=5):
 
 
 def peak_memory(stepper, inputs, targets):
-    """Peak traced bytes of one forward and backward, above what was allocated before it."""
-    stepper.forward(inputs, targets)
-    stepper.backward()
+    """Peak traced bytes of one forward and backward, above what was allocated before it, in
+    the steady state (a compiled step traces at its first call and writes its backward code at
+    its second)."""
+    for _ in range(3):
+        stepper.forward(inputs, targets)
+        stepper.backward()
     tracemalloc.start()
     base, _ = tracemalloc.get_traced_memory()
     stepper.forward(inputs, targets)
