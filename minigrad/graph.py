@@ -100,7 +100,7 @@ class Op:
         """Run forward on ``inputs`` (Tensors, numbers or arrays) and record a Node if needed."""
         tensors = _as_tensors(inputs, self.name)
         if tensors is None:  # no Tensor among the inputs: arrays in, array out, no graph
-            return self.run_forward([_list_as_array(x) for x in inputs], params)
+            return self.run_forward(list(map(_list_as_array, inputs)), params)
         out = Tensor._wrap(self.run_forward([t.data for t in tensors], params))
         if self.view and np.may_share_memory(out.data, tensors[0].data):
             out._share_memory_with(tensors[0])

@@ -7,6 +7,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import nn
+from tests.test_micrograd import more_ops
 
 torch = pytest.importorskip("torch")
 
@@ -58,19 +59,8 @@ def test_the_bench_checks_pytorchs_gradients_against_the_hand_derived_ones(monke
 
 
 def _more_ops(make):
-    """micrograd's test_more_ops, with its augmented assignments done in place on both sides."""
-    a, b = make(-4.0), make(2.0)
-    c = a + b
-    d = a * b + b**3
-    c += c + 1
-    c += 1 + c + (-a)
-    d += d * 2 + (b + a).relu()
-    d += 3 * d + (b - a).relu()
-    e = c - d
-    f = e**2
-    g = f / 2.0
-    g += 10.0 / f
-    g.backward()
+    """micrograd's test_more_ops program, its augmented assignments in place on either side."""
+    a, b, g = more_ops(make)
     return [float(g.detach().item()), float(a.grad.item()), float(b.grad.item())]
 
 
