@@ -215,7 +215,7 @@ class Trace:
         self._check_no_side_effects()
         refs = [self.ref(o) for o in outputs]
         wanted = [o.requires_grad for o in outputs]
-        return Plan(self, fn, refs, single, wanted, [(o.shape, o.dtype) for o in outputs])
+        return Plan(self, fn, refs, single, wanted)
 
     def _check_no_side_effects(self):
         """fn may not change what it was given or read from outside: a replay would not."""
@@ -285,7 +285,7 @@ class Plan:
     """What a replay runs: the steps, the refs of the arguments, the captured tensors and the
     outputs, and, for each set of outputs that receive a gradient, the backward schedule."""
 
-    def __init__(self, trace, fn, outputs, single, wanted, output_types):
+    def __init__(self, trace, fn, outputs, single, wanted):
         self.name = trace.name
         self.args = trace.args
         self.arg_types = trace.arg_types
@@ -294,7 +294,6 @@ class Plan:
         self.outputs = outputs
         self.single = single
         self.wanted = wanted  # which outputs require grad
-        self.output_types = output_types
         self.guards = [(t, t.shape, t.dtype, t.requires_grad) for _, t in self.captured]
         grads_from = [(ref, t) for ref, t in self.captured if t.requires_grad]
         self.grad_refs = [ref for _, ref in self.args] + [ref for ref, _ in grads_from]
