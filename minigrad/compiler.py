@@ -188,13 +188,15 @@ class Trace:
     def changed(self, t):
         """``t`` was just changed in place: refused for a tensor fn was given or read from
         outside, or one it has not touched yet (which is from outside too)."""
-        entry = self.seen.get(id(t))
-        if entry is None or t in self.outside:
-            raise RuntimeError(
-                f"compile({self.name}): fn changed a tensor of shape {t.shape} that it was "
-                "given or read from outside in place, which a replay would not do; change "
-                "it outside the compiled function"
-            )
+        if id(t) not in self.seen or t in self.outside:
+            raise self._changed_from_outside(t)
+
+    def _changed_from_outside(self, t):
+        return RuntimeError(
+            f"compile({self.name}): fn changed a tensor of shape {t.shape} that it was "
+            "given or read from outside in place, which a replay would not do; change "
+            "it outside the compiled function"
+        )
 
     def refuse_read(self, t, what):
         raise RuntimeError(
@@ -221,11 +223,7 @@ class Trace:
         """fn may not change what it was given or read from outside: a replay would not."""
         for t, (version, grad) in self.outside.items():
             if t._version != version:
-                raise RuntimeError(
-                    f"compile({self.name}): fn changed a tensor of shape {t.shape} that it was "
-                    "given or read from outside in place, which a replay would not do; change "
-                    "it outside the compiled function"
-                )
+                raise self._changed_from_outside(t)
             if t.grad is not grad:
                 raise RuntimeError(
                     f"compile({self.name}): fn runs backward (a .grad changed), which a replay "
@@ -365,7 +363,7 @@ class Plan:
         for ref, g in zip(self.outputs, out_grads):
             if g is not None:
                 pending[ref] = accumulate(pending.get(ref), g)
-        for s in self.schedule(tuple(g is not None for g in out_grads)):
+        for s in self.schedule(receiving):
             grad = pending.pop(s.out, None)
             if grad is None:
                 continue
