@@ -47,18 +47,34 @@ class _GradModeContext:
         return wrapper
 
 
-class no_grad(_GradModeContext):
+class _NoArgumentContext(_GradModeContext):
+    """A context that takes no arguments, so that, as in PyTorch 2, ``@ctx`` decorates a
+    function as ``@ctx()`` does: given a function, the class returns it decorated."""
+
+    def __new__(cls, fn=None):
+        context = super().__new__(cls)
+        if fn is None:
+            return context
+        if not callable(fn):
+            raise TypeError(
+                f"{cls.__name__}: takes no arguments (or, as a decorator, a function), got {fn!r}"
+            )
+        return context(fn)
+
+
+class no_grad(_NoArgumentContext):
     """Run without recording the graph.
 
-    Use it as ``with minigrad.no_grad(): ...`` or as a decorator ``@minigrad.no_grad()``.
-    Results of ops inside it have ``requires_grad=False``.
+    Use it as ``with minigrad.no_grad(): ...`` or as a decorator, ``@minigrad.no_grad`` or
+    ``@minigrad.no_grad()``. Results of ops inside it have ``requires_grad=False``.
     """
 
     enabled = False
 
 
-class enable_grad(_GradModeContext):
-    """Record the graph again inside a ``no_grad`` region."""
+class enable_grad(_NoArgumentContext):
+    """Record the graph again inside a ``no_grad`` region (``with``, ``@enable_grad`` or
+    ``@enable_grad()``)."""
 
     enabled = True
 

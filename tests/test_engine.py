@@ -171,6 +171,31 @@ def test_no_grad_as_a_decorator():
     assert mg.is_grad_enabled()
 
 
+def test_no_grad_and_enable_grad_decorate_without_parentheses():
+    @mg.no_grad
+    def double(t):
+        """Doubles."""
+        return t * 2
+
+    @mg.enable_grad
+    def triple(t):
+        return t * 3
+
+    assert double.__name__ == "double" and double.__doc__ == "Doubles."
+    assert not double(leaf([1.0])).requires_grad
+    assert mg.is_grad_enabled()
+    with mg.no_grad():
+        assert triple(leaf([1.0])).requires_grad
+        assert not mg.is_grad_enabled()
+
+
+def test_no_grad_given_something_other_than_a_function_raises():
+    with pytest.raises(TypeError, match="no_grad: takes no arguments .*got False"):
+        mg.no_grad(False)
+    with pytest.raises(TypeError, match="enable_grad: takes no arguments .*got 1"):
+        mg.enable_grad(1)
+
+
 def test_enable_grad_inside_no_grad():
     x = leaf([1.0])
     with mg.no_grad(), mg.enable_grad():
