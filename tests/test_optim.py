@@ -185,19 +185,24 @@ def test_loading_a_state_for_a_different_optimiser_layout_is_refused():
 
 def test_bad_arguments_are_refused():
     p = nn.Parameter([1.0])
-    with pytest.raises(ValueError, match="SGD: lr must be non-negative"):
+    with pytest.raises(ValueError, match="SGD: lr must be a finite number >= 0, got -1"):
         optim.SGD([p], lr=-1)
-    with pytest.raises(ValueError, match="SGD: momentum must be non-negative"):
+    with pytest.raises(ValueError, match="SGD: momentum must be a finite number >= 0, got -0.5"):
         optim.SGD([p], lr=0.1, momentum=-0.5)
-    with pytest.raises(ValueError, match="SGD: weight_decay must be non-negative"):
+    with pytest.raises(ValueError, match="SGD: weight_decay must be a finite number >= 0"):
         optim.SGD([p], lr=0.1, weight_decay=-0.5)
-    with pytest.raises(ValueError, match="SGD: nesterov needs momentum > 0 and dampening = 0"):
+    with pytest.raises(
+        ValueError,
+        match="SGD: nesterov needs momentum > 0 and dampening = 0, got momentum 0.0 and dampening",
+    ):
         optim.SGD([p], lr=0.1, nesterov=True)
-    with pytest.raises(ValueError, match="SGD: nesterov needs"):
+    with pytest.raises(
+        ValueError, match="SGD: nesterov needs .* got momentum 0.9 and dampening 0.1"
+    ):
         optim.SGD([p], lr=0.1, momentum=0.9, dampening=0.1, nesterov=True)
-    with pytest.raises(ValueError, match=r"Adam: betas\[1\] must be in \[0, 1\)"):
+    with pytest.raises(ValueError, match=r"Adam: betas\[1\] must be a number in \[0, 1\), got 1.0"):
         optim.Adam([p], betas=(0.9, 1.0))
-    with pytest.raises(ValueError, match="Adam: eps must be non-negative"):
+    with pytest.raises(ValueError, match="Adam: eps must be a finite number >= 0, got -1.0"):
         optim.Adam([p], eps=-1.0)
     with pytest.raises(ValueError, match="got an empty parameter list"):
         optim.SGD([], lr=0.1)
@@ -207,6 +212,160 @@ def test_bad_arguments_are_refused():
         optim.SGD([p * 2], lr=0.1)
     with pytest.raises(ValueError, match="more than one group"):
         optim.SGD([{"params": [p]}, {"params": [p]}], lr=0.1)
+
+
+NOT_FINITE = [float("nan"), float("inf"), float("-inf")]
+NUMBER_ARGUMENTS = [
+    (optim.SGD, "lr"),
+    (optim.SGD, "momentum"),
+    (optim.SGD, "dampening"),
+    (optim.SGD, "weight_decay"),
+    (optim.Adam, "lr"),
+    (optim.Adam, "eps"),
+    (optim.Adam, "weight_decay"),
+]
+
+
+@pytest.mark.parametrize("value", NOT_FINITE, ids=str)
+@pytest.mark.parametrize("cls, key", NUMBER_ARGUMENTS, ids=lambda a: getattr(a, "__name__", a))
+def test_nan_and_inf_hyperparameters_are_refused(cls, key, value):
+    p = nn.Parameter([1.0])
+    with pytest.raises(
+        ValueError, match=rf"^{cls.__name__}: {key} must be a finite number.*, got {value}$"
+    ):
+        cls([p], **{key: value})
+    assert p.data.tolist() == [1.0]
+
+
+@pytest.mark.parametrize("value", NOT_FINITE + [-0.1, 1.0], ids=str)
+@pytest.mark.parametrize("i", [0, 1])
+def test_each_adam_beta_must_be_a_number_in_0_1(i, value):
+    betas = [0.9, 0.999]
+    betas[i] = value
+    with pytest.raises(
+        ValueError, match=rf"^Adam: betas\[{i}\] must be a number in \[0, 1\), got {value}$"
+    ):
+        optim.Adam([nn.Parameter([1.0])], betas=tuple(betas))
+
+
+def test_adam_with_a_nan_rate_no_longer_turns_every_parameter_to_nan():
+    p = nn.Parameter([1.0, 2.0])
+    with pytest.raises(ValueError, match="Adam: lr must be a finite number >= 0, got nan"):
+        optim.Adam([p], lr=float("nan"))
+    assert np.isfinite(p.data).all()
+
+
+WRONG_KIND = [
+    (optim.SGD, dict(lr="0.1"), "SGD: lr must be a finite number >= 0, got str '0.1'"),
+    (optim.SGD, dict(lr=None), "SGD: lr must be a finite number >= 0, got NoneType None"),
+    (optim.SGD, dict(lr=True), "SGD: lr must be a finite number >= 0, got bool True"),
+    (optim.SGD, dict(momentum=[0.9]), r"SGD: momentum must be .*, got list \[0.9\]"),
+    (optim.SGD, dict(dampening="0"), "SGD: dampening must be a finite number, got str '0'"),
+    (optim.SGD, dict(nesterov="yes"), "SGD: nesterov must be True or False, got str 'yes'"),
+    (optim.SGD, dict(maximize=1), "SGD: maximize must be True or False, got int 1"),
+    (optim.Adam, dict(lr=mg.tensor(0.1)), "Adam: lr must be a finite number >= 0, got Tensor"),
+    (optim.Adam, dict(eps=np.bool_(True)), "Adam: eps must be .*, got bool True"),
+    (optim.Adam, dict(betas=("a", 0.9)), r"Adam: betas\[0\] must be .*, got str 'a'"),
+    (optim.Adam, dict(betas=0.9), r"Adam: betas must be a pair of numbers .*, got float 0.9"),
+    (optim.Adam, dict(betas="ab"), r"Adam: betas must be a pair .*, got str 'ab'"),
+    (optim.Adam, dict(amsgrad=None), "Adam: amsgrad must be True or False, got NoneType None"),
+]
+
+
+@pytest.mark.parametrize("cls, kwargs, message", WRONG_KIND, ids=[c[-1] for c in WRONG_KIND])
+def test_a_hyperparameter_of_the_wrong_kind_is_a_type_error(cls, kwargs, message):
+    with pytest.raises(TypeError, match=message):
+        cls([nn.Parameter([1.0])], **kwargs)
+
+
+def test_adam_betas_must_be_two_values():
+    with pytest.raises(ValueError, match=r"Adam: betas must be a pair .*, got 3 values \(0.9,"):
+        optim.Adam([nn.Parameter([1.0])], betas=(0.9, 0.99, 0.999))
+
+
+def test_numpy_numbers_are_numbers_and_betas_may_be_a_list():
+    opt = optim.Adam([nn.Parameter([1.0])], lr=np.float32(0.5), betas=[0.5, np.array(0.9)])
+    group = opt.param_groups[0]
+    assert group["lr"] == float(np.float32(0.5)) and type(group["lr"]) is float
+    assert group["betas"] == (0.5, 0.9) and opt.defaults["betas"] == (0.5, 0.9)
+    assert optim.SGD([nn.Parameter([1.0])], nesterov=np.bool_(False)).defaults["nesterov"] is False
+
+
+def test_group_overrides_add_param_group_and_defaults_are_all_checked():
+    p, q = nn.Parameter([1.0]), nn.Parameter([2.0])
+    with pytest.raises(ValueError, match="SGD: lr must be a finite number >= 0, got nan"):
+        optim.SGD([{"params": [p], "lr": float("nan")}], lr=0.1)
+    with pytest.raises(ValueError, match="SGD: lr must be a finite number >= 0, got inf"):
+        optim.SGD([{"params": [p], "lr": 0.1}], lr=float("inf"))  # a default no group uses yet
+    with pytest.raises(TypeError, match=r"Adam: betas\[1\] must be .*, got str '0.9'"):
+        optim.Adam([{"params": [p], "betas": (0.9, "0.9")}])
+    opt = optim.SGD([p], lr=0.1)
+    with pytest.raises(ValueError, match="SGD: momentum must be a finite number >= 0, got inf"):
+        opt.add_param_group({"params": [q], "momentum": float("inf")})
+    with pytest.raises(ValueError, match="SGD: nesterov needs momentum > 0 .* got momentum 0.0"):
+        opt.add_param_group({"params": [q], "nesterov": True})
+    assert len(opt.param_groups) == 1
+    opt.add_param_group({"params": [q], "lr": 0.5})
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.5]
+
+
+def two_group_sgd(b_shape):
+    a, b = nn.Parameter(np.ones(2)), nn.Parameter(np.ones(b_shape))
+    return optim.SGD([{"params": [a]}, {"params": [b]}], lr=0.1, momentum=0.9), a, b
+
+
+def test_load_state_dict_refuses_a_state_of_another_shape_naming_the_parameter():
+    trained, a, b = two_group_sgd((2, 3))
+    a.grad, b.grad = mg.tensor(np.ones(2)), mg.tensor(np.ones((2, 3)))
+    trained.step()
+    state = trained.state_dict()
+    state["param_groups"][1]["lr"] = 0.7
+    fresh, _, _ = two_group_sgd((3, 2))
+    with pytest.raises(
+        ValueError,
+        match=r"^SGD.load_state_dict: parameter 1 \(group 1, position 0\): momentum_buffer has "
+        r"shape \(2, 3\) in the state, the parameter has shape \(3, 2\)$",
+    ):
+        fresh.load_state_dict(state)
+    assert fresh.state == {} and [g["lr"] for g in fresh.param_groups] == [0.1, 0.1]
+
+
+@pytest.mark.parametrize("key", ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"])
+def test_load_state_dict_checks_every_array_of_adams_state(key):
+    a, b = nn.Parameter(np.ones(2)), nn.Parameter(np.ones(3))
+    opt = optim.Adam([a, b], amsgrad=True)
+    a.grad, b.grad = mg.tensor(np.ones(2)), mg.tensor(np.ones(3))
+    opt.step()
+    state = opt.state_dict()
+    state["state"][1][key] = np.zeros(4)
+    with pytest.raises(
+        ValueError,
+        match=rf"parameter 1 \(group 0, position 1\): {key} has shape \(4,\) in the state, "
+        r"the parameter has shape \(3,\)",
+    ):
+        optim.Adam([a, b], amsgrad=True).load_state_dict(state)
+
+
+def test_load_state_dict_checks_the_hyperparameters_and_the_parameter_indices():
+    p = nn.Parameter([1.0])
+    opt = optim.Adam([p], lr=0.01)
+    state = opt.state_dict()
+    state["param_groups"][0]["lr"] = float("nan")
+    with pytest.raises(
+        ValueError, match="^Adam.load_state_dict: group 0: lr must be a finite number >= 0, got nan"
+    ):
+        opt.load_state_dict(state)
+    assert opt.param_groups[0]["lr"] == 0.01
+    state["param_groups"][0]["lr"] = np.array(0.05)  # a numpy number, as a checkpoint may hold
+    state["state"] = {3: {"step": 1.0, "exp_avg": np.zeros(1), "exp_avg_sq": np.zeros(1)}}
+    with pytest.raises(
+        ValueError,
+        match="the state has an entry for parameter 3, the optimizer has parameters 0 to 0",
+    ):
+        opt.load_state_dict(state)
+    state["state"] = {}
+    opt.load_state_dict(state)
+    assert opt.param_groups[0]["lr"] == 0.05 and type(opt.param_groups[0]["lr"]) is float
 
 
 def test_repr_lists_the_groups():
@@ -234,7 +393,7 @@ def test_step_lr_and_exponential_lr_follow_pytorch():
     fresh = optim.lr_scheduler.ExponentialLR(optim.SGD([p], lr=1.0), gamma=0.1)
     fresh.load_state_dict(state)
     assert fresh.last_epoch == 2
-    with pytest.raises(ValueError, match="StepLR: step_size must be positive"):
+    with pytest.raises(ValueError, match="StepLR: step_size must be a whole number > 0, got 0"):
         optim.lr_scheduler.StepLR(opt, step_size=0)
 
 
@@ -245,5 +404,36 @@ def test_scale_lr_halves_every_group_and_chains_with_a_scheduler():
     assert optim.lr_scheduler.scale_lr_(opt, 0.5) == [0.05, 0.2]
     sched.step()
     assert sched.get_last_lr() == [0.025, 0.1]
-    with pytest.raises(ValueError, match="scale_lr_: factor must be positive"):
+    with pytest.raises(ValueError, match="scale_lr_: factor must be a finite number > 0, got 0"):
         optim.lr_scheduler.scale_lr_(opt, 0)
+
+
+NAN, INF = float("nan"), float("inf")
+SCHEDULE_MISUSE = [
+    ("StepLR", (2, NAN), ValueError, "StepLR: gamma must be a finite number >= 0, got nan"),
+    ("StepLR", (2, -0.5), ValueError, "StepLR: gamma must be a finite number >= 0, got -0.5"),
+    ("StepLR", (1.5,), ValueError, "StepLR: step_size must be a whole number > 0, got 1.5"),
+    ("StepLR", (NAN,), ValueError, "StepLR: step_size must be a whole number > 0, got nan"),
+    ("StepLR", ("2",), TypeError, "StepLR: step_size must be a whole number > 0, got str '2'"),
+    (
+        "ExponentialLR",
+        (INF,),
+        ValueError,
+        "ExponentialLR: gamma must be a finite number >= 0, got inf",
+    ),
+    ("ExponentialLR", ("0.9",), TypeError, "ExponentialLR: gamma must be .*, got str '0.9'"),
+    ("scale_lr_", (NAN,), ValueError, "scale_lr_: factor must be a finite number > 0, got nan"),
+    ("scale_lr_", (INF,), ValueError, "scale_lr_: factor must be a finite number > 0, got inf"),
+]
+
+
+@pytest.mark.parametrize(
+    "function, args, error, message", SCHEDULE_MISUSE, ids=[c[-1] for c in SCHEDULE_MISUSE]
+)
+def test_a_schedule_cannot_put_nan_inf_or_a_negative_number_into_the_rate(
+    function, args, error, message
+):
+    opt = optim.SGD([nn.Parameter([1.0])], lr=0.1)
+    with pytest.raises(error, match=f"^{message}$"):
+        getattr(optim.lr_scheduler, function)(opt, *args)
+    assert opt.param_groups[0]["lr"] == 0.1

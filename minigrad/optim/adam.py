@@ -4,7 +4,20 @@ import math
 
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_number, flag, non_negative
+
+
+def betas_pair(owner, key, value):
+    """A tuple or list of two finite numbers, each in [0, 1); returned as a tuple."""
+    expected = "a pair of numbers in [0, 1)"
+    if not isinstance(value, (tuple, list)):
+        raise TypeError(f"{owner}: {key} must be {expected}, got {type(value).__name__} {value!r}")
+    if len(value) != 2:
+        raise ValueError(f"{owner}: {key} must be {expected}, got {len(value)} values {value!r}")
+    return tuple(
+        check_number(owner, f"{key}[{i}]", beta, "a number in [0, 1)", lambda x: 0 <= x < 1)
+        for i, beta in enumerate(value)
+    )
 
 
 class Adam(Optimizer):
@@ -16,7 +29,19 @@ class Adam(Optimizer):
     v ← β₂ v + (1 − β₂) g²
     v̂ ← max(v̂, v)                      with amsgrad (v̂ is then used for v)
     θ ← θ − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + eps)
+
+    As PyTorch: lr, eps and weight_decay must be >= 0 and each beta in [0, 1); every number must
+    also be finite.
     """
+
+    hyperparameters = dict(
+        lr=non_negative,
+        betas=betas_pair,
+        eps=non_negative,
+        weight_decay=non_negative,
+        amsgrad=flag,
+        maximize=flag,
+    )
 
     def __init__(
         self,
@@ -30,21 +55,13 @@ class Adam(Optimizer):
     ):
         defaults = dict(
             lr=lr,
-            betas=tuple(betas),
+            betas=betas,
             eps=eps,
             weight_decay=weight_decay,
             amsgrad=amsgrad,
             maximize=maximize,
         )
         super().__init__(params, defaults)
-
-    def check_group(self, group):
-        for key in ("lr", "eps", "weight_decay"):
-            if group[key] < 0:
-                raise ValueError(f"Adam: {key} must be non-negative, got {group[key]}")
-        for i, beta in enumerate(group["betas"]):
-            if not 0.0 <= beta < 1.0:
-                raise ValueError(f"Adam: betas[{i}] must be in [0, 1), got {beta}")
 
     def update(self, param, grad, state, group):
         beta1, beta2 = group["betas"]

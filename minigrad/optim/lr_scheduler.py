@@ -1,7 +1,11 @@
 """Learning-rate schedules, as ``torch.optim.lr_scheduler``.
 
-They are chainable, as PyTorch's: each scales the current rate of a group.
+They are chainable, as PyTorch's: each scales the current rate of a group. A factor must be a
+finite number (``gamma`` >= 0, ``scale_lr_``'s factor > 0): a NaN, inf or negative one is
+refused when it is given, not found later in every rate.
 """
+
+from .optimizer import check_number, non_negative, positive
 
 
 class LRScheduler:
@@ -38,10 +42,10 @@ class StepLR(LRScheduler):
     """Multiply the rate by ``gamma`` every ``step_size`` steps."""
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
-        if step_size <= 0:
-            raise ValueError(f"StepLR: step_size must be positive, got {step_size}")
-        self.step_size = step_size
-        self.gamma = gamma
+        self.step_size = check_number(
+            "StepLR", "step_size", step_size, "a whole number > 0", lambda x: x > 0 and x == int(x)
+        )
+        self.gamma = non_negative("StepLR", "gamma", gamma)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -53,7 +57,7 @@ class ExponentialLR(LRScheduler):
     """Multiply the rate by ``gamma`` every step."""
 
     def __init__(self, optimizer, gamma, last_epoch=-1):
-        self.gamma = gamma
+        self.gamma = non_negative("ExponentialLR", "gamma", gamma)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -64,8 +68,7 @@ class ExponentialLR(LRScheduler):
 def scale_lr_(optimizer, factor):
     """Multiply every group's learning rate by ``factor`` now, e.g. 0.5 to halve it after a
     divergence. Returns the new rates."""
-    if factor <= 0:
-        raise ValueError(f"scale_lr_: factor must be positive, got {factor}")
+    factor = positive("scale_lr_", "factor", factor)
     for group in optimizer.param_groups:
         group["lr"] *= factor
     return [group["lr"] for group in optimizer.param_groups]

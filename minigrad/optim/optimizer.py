@@ -1,17 +1,67 @@
 """Optimizer: parameter groups, per-parameter state, and a state_dict that resumes exactly.
 
-A subclass defines ``defaults`` (its hyperparameters), ``check_group`` and
-``update``: how one parameter changes given its gradient. The base class
-walks the groups, skips parameters without a gradient, and runs under
-``no_grad``.
+A subclass defines ``defaults`` (its hyperparameters), ``hyperparameters``
+(the check each one must pass) and ``update``: how one parameter changes
+given its gradient. The base class checks every group it is given (at
+construction, in ``add_param_group`` and in ``load_state_dict``), walks the
+groups, skips parameters without a gradient, and runs under ``no_grad``.
 """
 
 import copy
+import math
+import numbers
 
 import numpy as np
 
 from ..grad_mode import enable_grad, no_grad
 from ..tensor import Tensor
+
+# ---- hyperparameter checks ----------------------------------------------------------------------
+# Each takes the owner ("SGD", "Adam", ...) for the message, the argument's name and its value, and
+# returns the value (numpy scalars and 0-d arrays, as a checkpoint gives them back, become Python
+# numbers) or raises TypeError for the wrong kind of value and ValueError for one out of range.
+
+
+def _unwrap(value):
+    if isinstance(value, (np.ndarray, np.generic)) and value.ndim == 0:
+        return value.item()
+    return value
+
+
+def check_number(owner, key, value, expected="a finite number", within=lambda x: True):
+    """``value`` must be a real number (a bool is not one), finite, and ``within`` it must hold:
+    NaN and inf are refused whatever the range."""
+    value = _unwrap(value)
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner}: {key} must be {expected}, got {type(value).__name__} {value!r}")
+    if not (math.isfinite(value) and within(value)):
+        raise ValueError(f"{owner}: {key} must be {expected}, got {value}")
+    return value
+
+
+def finite(owner, key, value):
+    """Any finite real number."""
+    return check_number(owner, key, value)
+
+
+def non_negative(owner, key, value):
+    """A finite real number >= 0 (PyTorch's range for lr, eps, momentum, weight_decay)."""
+    return check_number(owner, key, value, "a finite number >= 0", lambda x: x >= 0)
+
+
+def positive(owner, key, value):
+    """A finite real number > 0."""
+    return check_number(owner, key, value, "a finite number > 0", lambda x: x > 0)
+
+
+def flag(owner, key, value):
+    """True or False (numpy's bool too); 1, 0, "yes" and None are refused."""
+    value = _unwrap(value)
+    if not isinstance(value, bool):
+        raise TypeError(
+            f"{owner}: {key} must be True or False, got {type(value).__name__} {value!r}"
+        )
+    return value
 
 
 class Optimizer:
@@ -19,10 +69,16 @@ class Optimizer:
 
     ``params`` is an iterable of Tensors, or of dicts (parameter groups) that
     each hold ``"params"`` plus hyperparameters that override the defaults.
+    Every hyperparameter is checked, the defaults included, and a bad one
+    raises TypeError or ValueError naming the optimiser, the argument and the
+    value.
     """
+
+    hyperparameters = {}  # name -> check (one of the functions above), in a subclass
 
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
+        self.check_group(self.defaults)
         self.state = {}  # parameter -> dict of its state (momentum buffer, moments, step)
         self.param_groups = []
         groups = [params] if isinstance(params, Tensor) else list(params)
@@ -34,7 +90,8 @@ class Optimizer:
             self.add_param_group(group)
 
     def add_param_group(self, group):
-        """Add a group: a dict with ``"params"`` and any hyperparameters to override."""
+        """Add a group: a dict with ``"params"`` and any hyperparameters to override (checked as
+        the constructor checks its arguments)."""
         name = type(self).__name__
         group = dict(group)
         params = group["params"]
@@ -56,8 +113,12 @@ class Optimizer:
         self.check_group(group)
         self.param_groups.append(group)
 
-    def check_group(self, group):
-        """Raise ValueError for a hyperparameter out of range."""
+    def check_group(self, group, owner=None):
+        """Check each of ``group``'s hyperparameters with its entry in ``hyperparameters`` and
+        store the value the check returns. ``owner`` begins the messages (the class name)."""
+        owner = owner or type(self).__name__
+        for key, check in self.hyperparameters.items():
+            group[key] = check(owner, key, group[key])
 
     def zero_grad(self, set_to_none=True):
         """Clear the gradients: to None (the default, as in PyTorch), or to zeros."""
@@ -107,35 +168,47 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
-        """Restore state saved by ``state_dict``, so that training continues exactly."""
-        name = type(self).__name__
+        """Restore state saved by ``state_dict``, so that training continues exactly.
+
+        Everything is checked before anything changes: the number of groups and of parameters
+        in each, every hyperparameter (as the constructor checks them), and that each array in
+        a parameter's state has that parameter's shape. Arrays are cast to its dtype.
+        """
+        owner = f"{type(self).__name__}.load_state_dict"
         saved_groups = state_dict["param_groups"]
+        self._check_layout(saved_groups, owner)
+        groups, where = [], {}
+        for i, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
+            merged = {**group, **{k: v for k, v in saved.items() if k != "params"}}
+            self.check_group(merged, f"{owner}: group {i}")
+            groups.append(merged)
+            for j, (index, p) in enumerate(zip(saved["params"], group["params"])):
+                where[index] = (f"parameter {index} (group {i}, position {j})", p)
+        state = {}
+        for key, values in state_dict["state"].items():
+            if int(key) not in where:
+                raise ValueError(
+                    f"{owner}: the state has an entry for parameter {key}, "
+                    f"the optimizer has parameters 0 to {len(where) - 1}"
+                )
+            name, p = where[int(key)]
+            state[p] = _param_state(values, p, f"{owner}: {name}")
+        for group, merged in zip(self.param_groups, groups):
+            group.update(merged)
+        self.state = state
+
+    def _check_layout(self, saved_groups, owner):
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(
-                f"{name}.load_state_dict: the state has {len(saved_groups)} parameter groups, "
+                f"{owner}: the state has {len(saved_groups)} parameter groups, "
                 f"the optimizer {len(self.param_groups)}"
             )
         for i, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
             if len(saved["params"]) != len(group["params"]):
                 raise ValueError(
-                    f"{name}.load_state_dict: group {i} has {len(saved['params'])} parameters in "
+                    f"{owner}: group {i} has {len(saved['params'])} parameters in "
                     f"the state and {len(group['params'])} in the optimizer"
                 )
-        by_index = {
-            saved_index: p
-            for saved, group in zip(saved_groups, self.param_groups)
-            for saved_index, p in zip(saved["params"], group["params"])
-        }
-        state = {}
-        for key, values in state_dict["state"].items():
-            p = by_index[int(key)]
-            state[p] = {
-                k: np.array(v, dtype=p.dtype) if isinstance(v, np.ndarray) else v
-                for k, v in values.items()
-            }
-        for saved, group in zip(saved_groups, self.param_groups):
-            group.update({k: v for k, v in saved.items() if k != "params"})
-        self.state = state
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]
@@ -143,3 +216,19 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
         return "\n".join(lines) + "\n)"
+
+
+def _param_state(values, param, where):
+    """One parameter's loaded state: each array must have the parameter's shape, and is copied
+    to its dtype; other values (the step count) are kept."""
+    state = {}
+    for key, value in values.items():
+        if isinstance(value, np.ndarray):
+            if value.shape != param.shape:
+                raise ValueError(
+                    f"{where}: {key} has shape {value.shape} in the state, "
+                    f"the parameter has shape {param.shape}"
+                )
+            value = np.array(value, dtype=param.dtype)
+        state[key] = value
+    return state

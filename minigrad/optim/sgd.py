@@ -1,6 +1,6 @@
 """Stochastic gradient descent with momentum, dampening, weight decay and Nesterov, as PyTorch."""
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, finite, flag, non_negative
 
 
 class SGD(Optimizer):
@@ -11,8 +11,19 @@ class SGD(Optimizer):
         b ← g  on the first step, else  b ← momentum · b + (1 − dampening) · g
         d ← g + momentum · b  with nesterov, else  d ← b        (when momentum ≠ 0)
 
-    With no momentum it is the plain rule θ ← θ − lr · ∇J.
+    With no momentum it is the plain rule θ ← θ − lr · ∇J. As PyTorch: lr, momentum and
+    weight_decay must be >= 0, and nesterov needs momentum > 0 and dampening 0; every number must
+    also be finite.
     """
+
+    hyperparameters = dict(
+        lr=non_negative,
+        momentum=non_negative,
+        dampening=finite,
+        weight_decay=non_negative,
+        nesterov=flag,
+        maximize=flag,
+    )
 
     def __init__(
         self,
@@ -34,12 +45,14 @@ class SGD(Optimizer):
         )
         super().__init__(params, defaults)
 
-    def check_group(self, group):
-        for key in ("lr", "momentum", "weight_decay"):
-            if group[key] < 0:
-                raise ValueError(f"SGD: {key} must be non-negative, got {group[key]}")
+    def check_group(self, group, owner=None):
+        owner = owner or type(self).__name__
+        super().check_group(group, owner)
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
-            raise ValueError("SGD: nesterov needs momentum > 0 and dampening = 0")
+            raise ValueError(
+                f"{owner}: nesterov needs momentum > 0 and dampening = 0, got momentum "
+                f"{group['momentum']} and dampening {group['dampening']}"
+            )
 
     def update(self, param, grad, state, group):
         if group["maximize"]:
