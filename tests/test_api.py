@@ -1,6 +1,8 @@
 """Every op is reachable PyTorch-style: as a Tensor method or operator, and as a module function."""
 
 import operator
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -78,21 +80,101 @@ OPERATORS = {
     "matmul": "__matmul__",
     "getitem": "__getitem__",
 }
-FUNCTIONS_ONLY = {"stack", "concatenate"}  # they take a list, as torch.stack and torch.cat
-METHODS_ONLY = {"getitem", "to"}  # as in PyTorch: x[i] and x.to(dtype) have no function form
+
+# ---- the README's table of ops is checked against the package ------------------------------
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+OP_ROWS = ("elementwise ops", "reductions", "shape ops", "linear algebra")
+
+
+def readme_op_rows(text=None):
+    """The text of the README table's op rows, joined (a missing row is a KeyError)."""
+    text = README.read_text(encoding="utf-8") if text is None else text
+    rows = dict(re.findall(r"^\| ([^|]+?) \| (.*) \|$", text, flags=re.M))
+    return " ".join(rows[name] for name in OP_ROWS)
+
+
+def spellings(rows):
+    """The names in the op rows: `name` is a Tensor method (or operator) and a module function,
+    `minigrad.name` a module function only, `.name` a Tensor method only."""
+    names = {
+        prefix: set(re.findall(rf"`{re.escape(prefix)}([A-Za-z_]\w*)`", rows))
+        for prefix in ("", "minigrad.", ".")
+    }
+    return names[""], names["minigrad."], names["."]
+
+
+def table_problems(rows):
+    """Every way the op rows and the package disagree, as sentences (none when they agree)."""
+    both, functions_only, methods_only = spellings(rows)
+    method = {
+        n: hasattr(mg.Tensor, OPERATORS.get(n, n)) for n in both | functions_only | methods_only
+    }
+    problems = [
+        f"{n} is not a module function"
+        for n in sorted(both | functions_only)
+        if not callable(getattr(mg, n, None))
+    ]
+    problems += [
+        f"{n} is not a Tensor method or operator"
+        for n in sorted(both | methods_only)
+        if not method[n]
+    ]
+    problems += [f"{n} is also a Tensor method" for n in sorted(functions_only) if method[n]]
+    problems += [f"{n} is also a module function" for n in sorted(methods_only) if hasattr(mg, n)]
+    listed = both | functions_only | methods_only | ({"getitem"} if "`x[...]`" in rows else set())
+    problems += [f"op {n} is not in the table" for n in _package_ops() if n not in listed]
+    return problems
 
 
 def _package_ops():
     return [n for n, op in mg.ops.registry().items() if type(op).__module__.startswith("minigrad.")]
 
 
+def test_the_readme_op_rows_are_read():
+    both, functions_only, methods_only = spellings(readme_op_rows())
+    assert {"exp", "sum", "squeeze", "unsqueeze", "flatten", "argmax", "argmin"} <= both
+    assert {"stack", "concatenate", "cat"} <= functions_only
+    assert {"view", "expand", "to", "T"} <= methods_only
+
+
+def test_the_readme_op_table_matches_the_package():
+    assert table_problems(readme_op_rows()) == []
+
+
+def test_a_table_that_promises_too_much_fails_the_check():
+    rows = readme_op_rows()
+    assert table_problems(rows.replace("`.view`", "`view`")) == ["view is not a module function"]
+    assert table_problems(rows.replace("`exp`", "`.exp`")) == ["exp is also a module function"]
+    assert table_problems(rows.replace("`minigrad.stack`", "`minigrad.split`")) == [
+        "split is also a Tensor method",
+        "op stack is not in the table",
+    ]
+
+
+def test_the_readme_table_needs_each_op_row():
+    with pytest.raises(KeyError, match="shape ops"):
+        readme_op_rows("| elementwise ops | `exp` |\n| reductions | `sum` |\n")
+
+
 @pytest.mark.parametrize("name", _package_ops())
 def test_every_op_of_the_package_is_a_tensor_method_or_operator(name):
-    if name not in FUNCTIONS_ONLY:
+    if name not in spellings(readme_op_rows())[1]:
         assert hasattr(mg.Tensor, OPERATORS.get(name, name))
 
 
 @pytest.mark.parametrize("name", _package_ops())
 def test_every_op_of_the_package_is_a_module_function(name):
-    if name not in METHODS_ONLY:
+    if name != "getitem" and name not in spellings(readme_op_rows())[2]:
         assert getattr(mg, name) is mg.ops.registry()[name]
+
+
+def test_module_functions_of_the_shape_methods_agree_with_them():
+    t = mg.arange(6.0).reshape(2, 1, 3)
+    assert np.array_equal(mg.squeeze(t).data, t.squeeze().data)
+    assert mg.squeeze(t, 1).shape == t.squeeze(1).shape == (2, 3)
+    assert mg.unsqueeze(t, -1).shape == t.unsqueeze(-1).shape == (2, 1, 3, 1)
+    assert np.array_equal(mg.flatten(t).data, t.flatten().data)
+    assert mg.argmax(X, axis=1).tolist() == X.argmax(axis=1).tolist() == [1, 0]
+    assert mg.argmin(X).item() == X.argmin().item() == 3
+    assert mg.argmax(X, 0, True).shape == X.argmax(0, True).shape == (1, 2)

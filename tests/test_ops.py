@@ -320,6 +320,29 @@ def test_view_refuses_a_layout_that_needs_a_copy():
     assert a.T.reshape(-1).tolist() == [0.0, 3.0, 1.0, 4.0, 2.0, 5.0]
 
 
+def test_flatten_merges_the_axes_from_start_dim_to_end_dim_as_torch_flatten():
+    x = leaf(np.arange(24.0).reshape(2, 3, 4))
+    assert mg.flatten(x).tolist() == list(range(24))
+    assert np.array_equal(mg.flatten(x, 1).data, x.data.reshape(2, 12))
+    assert mg.flatten(x, 0, 1).shape == (6, 4) and mg.flatten(x, -2, -1).shape == (2, 12)
+    assert mg.flatten(x, 1, 1).shape == (2, 3, 4)
+    assert mg.flatten(mg.zeros(0, 3), 1).shape == (0, 3)
+    assert mg.flatten(mg.zeros(2, 0, 3), 1).shape == (2, 0)
+    assert mg.flatten(mg.tensor(5.0)).tolist() == [5.0]
+    (mg.flatten(x, 1) * mg.arange(12.0)).sum().backward()
+    assert np.array_equal(x.grad.data, np.tile(np.arange(12.0), 2).reshape(2, 3, 4))
+
+
+def test_flatten_names_a_bad_range_of_axes():
+    x = mg.zeros(2, 3, 4)
+    with pytest.raises(
+        ValueError, match=r"flatten: start_dim 2 comes after end_dim 1 .* shape \(2, 3, 4\)"
+    ):
+        mg.flatten(x, 2, 1)
+    with pytest.raises(ValueError, match="flatten: axis 3 is out of range for 3 axes"):
+        mg.flatten(x, 3)
+
+
 def test_transpose_needs_both_axes_as_in_pytorch():
     with pytest.raises(TypeError):
         mg.zeros(2, 3).transpose()

@@ -2,8 +2,10 @@
 
 * ``elementwise``: + − × ÷ **, clone, neg, exp, log, sqrt, abs, sign, sigmoid, tanh, relu,
   maximum, minimum, where, clip, to
-* ``reduction``: sum, mean, max, min, logsumexp, log_softmax
-* ``shape``: reshape, permute, broadcast_to, stack, concatenate (+ transpose, split, unbind)
+* ``reduction``: sum, mean, max, min, logsumexp, log_softmax (+ argmax, argmin: indices,
+  not differentiable)
+* ``shape``: reshape, permute, broadcast_to, stack, concatenate (+ transpose, split, unbind,
+  squeeze, unsqueeze, flatten, and view and expand, which are Tensor methods only)
 * ``indexing``: getitem, index_put
 * ``linalg``: matmul, addmm
 
@@ -39,17 +41,20 @@ from .elementwise import (
 )
 from .indexing import getitem, index_put
 from .linalg import addmm, matmul
-from .reduction import log_softmax, logsumexp, max, mean, min, sum
+from .reduction import argmax, argmin, log_softmax, logsumexp, max, mean, min, sum
 from .shape import (
     broadcast_to,
     cat,
     concatenate,
+    flatten,
     permute,
     reshape,
     split,
+    squeeze,
     stack,
     transpose,
     unbind,
+    unsqueeze,
 )
 
 __all__ = [
@@ -59,6 +64,8 @@ __all__ = [
     "abs",
     "add",
     "addmm",
+    "argmax",
+    "argmin",
     "broadcast_to",
     "cat",
     "clamp",
@@ -68,6 +75,7 @@ __all__ = [
     "concatenate",
     "div",
     "exp",
+    "flatten",
     "getitem",
     "index_put",
     "log",
@@ -89,6 +97,7 @@ __all__ = [
     "sign",
     "split",
     "sqrt",
+    "squeeze",
     "stack",
     "sub",
     "sum",
@@ -96,6 +105,7 @@ __all__ = [
     "to",
     "transpose",
     "unbind",
+    "unsqueeze",
     "where",
 ]
 

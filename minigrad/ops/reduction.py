@@ -134,6 +134,18 @@ class LogSoftmax(Op):
         return grad - exp(z) * grad.sum(axis, keepdims=True)
 
 
+def argmax(x, axis=None, keepdims=False):
+    """The index of the maximum along ``axis`` (in the flattened tensor for None), as int64:
+    ``x.argmax(axis, keepdims)``. Indices are not differentiable; ``max`` gives the values."""
+    return x.argmax(axis=axis, keepdims=keepdims)
+
+
+def argmin(x, axis=None, keepdims=False):
+    """The index of the minimum along ``axis`` (in the flattened tensor for None), as int64:
+    ``x.argmin(axis, keepdims)``."""
+    return x.argmin(axis=axis, keepdims=keepdims)
+
+
 sum = Sum()  # noqa: A001 - the op is called sum, as torch.sum
 mean = Mean()
 max = Max()  # noqa: A001

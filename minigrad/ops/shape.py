@@ -1,9 +1,14 @@
 """Shape ops: reshape, permute/transpose, broadcast_to, stack, concatenate, split, unbind.
 
+view, expand, squeeze, unsqueeze and flatten are reshapes and broadcasts with
+PyTorch's conventions, so they are functions of those ops.
+
 None of them computes anything: backward moves the gradient back to where
 each element came from. ``split`` and ``unbind`` are slices (``getitem``), so
 they are ordinary functions rather than ops of their own.
 """
+
+import math
 
 import numpy as np
 
@@ -135,6 +140,25 @@ def unsqueeze(x, axis):
     """Insert an axis of length 1 at position ``axis``."""
     axis = _normalize_axis(axis, x.ndim + 1, "unsqueeze")
     return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    """Axes ``start_dim`` to ``end_dim`` (both included) merged into one, as ``torch.flatten``.
+
+    By default every axis: a 1-D tensor of all the elements (a 0-d tensor too).
+    z.shape = x.shape[:start] + (∏ x.shape[start:end + 1],) + x.shape[end + 1:].
+    """
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    start = _normalize_axis(start_dim, x.ndim, "flatten")
+    end = _normalize_axis(end_dim, x.ndim, "flatten")
+    if start > end:
+        raise ValueError(
+            f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
+            f"for a tensor of shape {x.shape}"
+        )
+    merged = math.prod(x.shape[start : end + 1])
+    return reshape(x, (*x.shape[:start], merged, *x.shape[end + 1 :]))
 
 
 def _sequence(tensors, name):
