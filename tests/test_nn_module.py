@@ -201,6 +201,18 @@ def test_load_state_dict_accepts_tensors_and_casts_to_the_parameter_dtype():
     assert net.head.weight.dtype == np.float32
 
 
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [([1.0, 2.0], "list"), (mg.zeros(2), "Tensor"), (None, "NoneType"), ("net.pt", "str")],
+)
+def test_load_state_dict_of_something_that_is_not_a_mapping_is_a_type_error(value, kind):
+    net = Net()
+    before = net.state_dict()
+    with pytest.raises(TypeError, match=f"load_state_dict: expected a mapping .*, got {kind}$"):
+        net.load_state_dict(value)
+    assert all(np.array_equal(before[k], v) for k, v in net.state_dict().items())
+
+
 def test_load_state_dict_bumps_versions_so_stale_graphs_refuse_backward():
     net = Net()
     loss = net(mg.ones(1, 3)).sum()

@@ -7,6 +7,7 @@ the tree and produce dotted names such as ``rnn.weight_hh_l0``.
 """
 
 from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -201,8 +202,14 @@ class Module:
         they are cast to each parameter's dtype. Any shape mismatch raises, and
         with ``strict`` any missing or unexpected key raises too. The error
         lists every problem, and nothing is changed when it raises. Returns
-        ``(missing_keys, unexpected_keys)``.
+        ``(missing_keys, unexpected_keys)``. Anything but a mapping (a dict, an
+        OrderedDict) is a TypeError.
         """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(
+                "load_state_dict: expected a mapping from names to values, as state_dict() "
+                f"returns, got {type(state_dict).__name__}"
+            )
         own = OrderedDict(self._state_items())
         values = {
             k: np.asarray(v.data if isinstance(v, Tensor) else v) for k, v in state_dict.items()
