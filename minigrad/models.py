@@ -7,6 +7,8 @@ Its parameters are named ``embedding.*``, ``rnn.*`` and ``head.*``, the names
 the hand-derived BPTT reference in ``spec/bptt_reference.py`` uses.
 """
 
+import numpy as np
+
 from . import nn
 
 CORES = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
@@ -37,6 +39,14 @@ class CharRNN(nn.Module):
         self.head = nn.Linear(hidden_size, vocab_size)
 
     def forward(self, tokens, state=None):
-        """tokens: (T, N) ints → (logits (T, N, V), final state), state as the recurrent core's."""
+        """tokens: (T, N) ints → (logits (T, N, V), final state), state as the recurrent core's.
+
+        Unbatched tokens (T,) give logits (T, V). T must be at least 1.
+        """
+        shape = np.shape(tokens)
+        if len(shape) not in (1, 2) or shape[0] == 0:
+            raise ValueError(
+                f"CharRNN: expected tokens of shape (T, N) or (T,) with T ≥ 1, got {shape}"
+            )
         out, state = self.rnn(self.embedding(tokens), state)
         return self.head(out), state

@@ -9,6 +9,7 @@ import pytest
 import minigrad as mg
 from minigrad import nn
 from minigrad.autograd import gradcheck
+from minigrad.models import CharRNN
 
 
 def sigma(x):
@@ -264,6 +265,42 @@ def test_wrong_rank_or_feature_size_names_expected_and_received_shapes():
         nn.GRU(3, 4, batch_first=True)(mg.zeros(5, 2))
 
 
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+def test_every_recurrent_layer_names_a_wrong_rank_or_feature_size(kind):
+    layer = getattr(nn, kind)(3, 4)
+    expected = rf"{kind}: expected input of shape \(L, N, 3\) or \(L, 3\), got"
+    with pytest.raises(ValueError, match=rf"{expected} \(5, 2, 7\)$"):
+        layer(mg.zeros(5, 2, 7))
+    with pytest.raises(ValueError, match=rf"{expected} \(3,\)$"):
+        layer(mg.zeros(3))
+    with pytest.raises(ValueError, match=rf"{expected} \(1, 5, 2, 3\)$"):
+        layer(mg.zeros(1, 5, 2, 3))
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+def test_a_sequence_of_no_time_steps_is_named_not_stacked(kind):
+    expected = rf"{kind}: expected input of shape \({{}}\) or \(L, 3\) with L ≥ 1, got"
+    with pytest.raises(ValueError, match=rf"{expected.format('L, N, 3')} \(0, 2, 3\)"):
+        getattr(nn, kind)(3, 4)(mg.zeros(0, 2, 3))
+    with pytest.raises(ValueError, match=rf"{expected.format('L, N, 3')} \(0, 3\)"):
+        getattr(nn, kind)(3, 4)(mg.zeros(0, 3))
+    with pytest.raises(ValueError, match=rf"{expected.format('N, L, 3')} \(2, 0, 3\)"):
+        getattr(nn, kind)(3, 4, batch_first=True)(mg.zeros(2, 0, 3))
+    assert getattr(nn, kind)(3, 4, batch_first=True)(mg.zeros(0, 1, 3))[0].shape == (0, 1, 4)
+
+
+def test_char_rnn_names_tokens_of_no_time_steps_or_the_wrong_rank():
+    model = CharRNN(5, 3, 4, model="lstm")
+    with pytest.raises(
+        ValueError,
+        match=r"CharRNN: expected tokens of shape \(T, N\) or \(T,\) with T ≥ 1, got \(0, 2\)",
+    ):
+        model(np.zeros((0, 2), dtype=np.int64))
+    with pytest.raises(ValueError, match=r"CharRNN: .* got \(4, 2, 1\)"):
+        model(mg.tensor(np.zeros((4, 2, 1), dtype=np.int64)))
+    assert model(np.zeros(4, dtype=np.int64))[0].shape == (4, 5)
+
+
 def test_an_initial_state_of_the_wrong_shape_is_named():
     with pytest.raises(ValueError, match=r"RNN: expected h0 of shape \(2, 2, 4\), got \(1, 2, 4\)"):
         nn.RNN(3, 4, num_layers=2)(mg.zeros(5, 2, 3), mg.zeros(1, 2, 4))
@@ -301,6 +338,39 @@ def test_bad_constructor_arguments():
         nn.LSTM(3, 0)
     with pytest.raises(TypeError, match="Linear: in_features must be an int"):
         nn.Linear(2.5, 3)
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize(("argument", "value"), [("proj_size", 2), ("device", "cpu")])
+def test_pytorch_arguments_that_minigrad_lacks_are_named(kind, argument, value):
+    with pytest.raises(TypeError, match=f"^{kind}: {argument} is not supported by minigrad$"):
+        getattr(nn, kind)(3, 4, **{argument: value})
+
+
+@pytest.mark.parametrize("kind", ["RNNCell", "LSTMCell", "GRUCell"])
+def test_cells_name_pytorchs_device_and_any_unknown_argument(kind):
+    with pytest.raises(TypeError, match=f"^{kind}: device is not supported by minigrad$"):
+        getattr(nn, kind)(3, 4, device="cpu")
+    with pytest.raises(TypeError, match=f"^{kind}: got an unexpected keyword argument 'hiden'$"):
+        getattr(nn, kind)(3, 4, hiden=4)
+
+
+def test_an_unknown_or_misplaced_argument_is_named_not_ignored():
+    with pytest.raises(
+        TypeError, match="^LSTM: got an unexpected keyword argument 'nonlinearity'$"
+    ):
+        nn.LSTM(3, 4, nonlinearity="relu")
+    # PyTorch's RNN takes nonlinearity fourth, and every layer dropout sixth
+    with pytest.raises(TypeError, match="^RNN: bias must be a bool, got 'relu'$"):
+        nn.RNN(3, 4, 1, "relu")
+    with pytest.raises(TypeError, match="^GRU: bidirectional must be a bool, got 0.5$"):
+        nn.GRU(3, 4, 1, True, False, 0.5)
+    with pytest.raises(TypeError, match="^LSTMCell: bias must be a bool, got 'cpu'$"):
+        nn.LSTMCell(3, 4, "cpu")
+    with pytest.raises(TypeError, match="^Linear: bias must be a bool, got None$"):
+        nn.Linear(3, 4, None)
+    rnn = nn.RNN(3, 4, bias=np.bool_(False))
+    assert [name for name, _ in rnn.named_parameters()] == ["weight_ih_l0", "weight_hh_l0"]
 
 
 def test_linear_checks_its_input():

@@ -19,6 +19,14 @@ def check_sizes(layer, **sizes):
             raise ValueError(f"{layer}: {name} must be positive, got {value}")
 
 
+def check_flags(layer, **flags):
+    """Every flag must be a bool: a number or a string in its place is most likely an argument
+    given in the wrong position, which would otherwise be read as true."""
+    for name, value in flags.items():
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{layer}: {name} must be a bool, got {value!r}")
+
+
 def new_parameter(*shape, dtype=None):
     """A Parameter of zeros, to be filled by an initialiser."""
     return Parameter(np.zeros(shape, dtype=np.float64 if dtype is None else dtype))
@@ -35,6 +43,7 @@ class Linear(Module):
     def __init__(self, in_features, out_features, bias=True, dtype=None):
         super().__init__()
         check_sizes("Linear", in_features=in_features, out_features=out_features)
+        check_flags("Linear", bias=bias)
         self.in_features = in_features
         self.out_features = out_features
         self.weight = new_parameter(out_features, in_features, dtype=dtype)

@@ -12,7 +12,8 @@ step) and the multi-layer module (a whole sequence):
 A sequence is run as PyTorch does it: the input projection x W_ihᵀ + b is one
 matrix product over all time steps, and only h W_hhᵀ is done step by step.
 The sigmoid RNN (``nonlinearity='sigmoid'``) is the σ-RNN of the theory; PyTorch
-has no such option.
+has no such option. PyTorch's ``proj_size`` and ``device`` are not supported:
+passing one is a TypeError naming the layer. A sequence has at least one time step.
 """
 
 import math
@@ -22,7 +23,7 @@ from ..creation import zeros
 from ..random import get_rng_state, set_rng_state
 from ..tensor import Tensor
 from . import init
-from .linear import check_sizes, new_parameter
+from .linear import check_flags, check_sizes, new_parameter
 from .module import Module
 
 # ---- the math of one step ---------------------------------------------------------------------
@@ -38,6 +39,7 @@ class RNNMath:
 
     gates = 1
     fold_hidden_bias = True  # b_hh can be added to the input projection once for all steps
+    options = ("nonlinearity",)  # the layer's keyword arguments that this class takes
     activations = {"tanh": ops.tanh, "relu": ops.relu, "sigmoid": ops.sigmoid}
 
     def __init__(self, nonlinearity="tanh"):
@@ -61,6 +63,7 @@ class LSTMMath:
 
     gates = 4
     fold_hidden_bias = True
+    options = ()
 
     def step(self, xp, state, w_hh_t, b_hh):
         h, c = state
@@ -77,6 +80,7 @@ class GRUMath:
 
     gates = 3
     fold_hidden_bias = False  # b_hn sits inside r ⊙ (...), so it cannot join the input side
+    options = ()
 
     def step(self, xp, h, w_hh_t, b_hh):
         hp = h @ w_hh_t if b_hh is None else _affine(b_hh, h, w_hh_t)
@@ -86,6 +90,21 @@ class GRUMath:
         z = (x_z + h_z).sigmoid()
         n = (x_n + r * h_n).tanh()
         return (1 - z) * n + z * h
+
+
+# PyTorch's constructor arguments that minigrad does not have.
+PYTORCH_ONLY = ("proj_size", "device")
+
+
+def _make_math(math_class, layer, options):
+    """``math_class(**options)``, the keyword arguments a layer passes on to its recurrence (an
+    RNN's ``nonlinearity``). Any other is a TypeError naming the layer and the argument."""
+    for key in options:
+        if key in PYTORCH_ONLY:
+            raise TypeError(f"{layer}: {key} is not supported by minigrad")
+        if key not in math_class.options:
+            raise TypeError(f"{layer}: got an unexpected keyword argument {key!r}")
+    return math_class(**options)
 
 
 def _state_h(state):
@@ -129,13 +148,15 @@ class RNNCellBase(Module):
     math_class = None
     kind = None
 
-    def __init__(self, input_size, hidden_size, bias=True, dtype=None, **math_args):
+    def __init__(self, input_size, hidden_size, bias=True, dtype=None, **options):
         super().__init__()
-        check_sizes(type(self).__name__, input_size=input_size, hidden_size=hidden_size)
+        name = type(self).__name__
+        check_sizes(name, input_size=input_size, hidden_size=hidden_size)
+        check_flags(name, bias=bias)
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
-        self.math = self.math_class(**math_args)
+        self.math = _make_math(self.math_class, name, options)
         gates = self.math.gates * hidden_size
         self.weight_ih = new_parameter(gates, input_size, dtype=dtype)
         self.weight_hh = new_parameter(gates, hidden_size, dtype=dtype)
@@ -191,8 +212,10 @@ class RNNCell(RNNCellBase):
 
     math_class = RNNMath
 
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", dtype=None):
-        super().__init__(input_size, hidden_size, bias, dtype, nonlinearity=nonlinearity)
+    def __init__(
+        self, input_size, hidden_size, bias=True, nonlinearity="tanh", dtype=None, **options
+    ):
+        super().__init__(input_size, hidden_size, bias, dtype, nonlinearity=nonlinearity, **options)
         self.nonlinearity = nonlinearity
 
     def extra_repr(self):
@@ -240,19 +263,20 @@ class RNNBase(Module):
         batch_first=False,
         bidirectional=False,
         dtype=None,
-        **math_args,
+        **options,
     ):
         super().__init__()
         name = type(self).__name__
         check_sizes(name, input_size=input_size, hidden_size=hidden_size, num_layers=num_layers)
+        check_flags(name, bias=bias, batch_first=batch_first, bidirectional=bidirectional)
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.bias = bias
         self.batch_first = batch_first
         self.bidirectional = bidirectional
-        self.math = self.math_class(**math_args)
-        self._math_args = math_args
+        self.math = _make_math(self.math_class, name, options)
+        self._math_args = options
         gates = self.math.gates * hidden_size
         for layer in range(num_layers):
             layer_input = input_size if layer == 0 else hidden_size * self.num_directions
@@ -305,15 +329,18 @@ class RNNBase(Module):
         return "(N, L, H_in)" if self.batch_first else "(L, N, H_in)"
 
     def _as_time_major(self, x):
-        """input → (L, N, input_size), and whether it had a batch axis."""
-        name = type(self).__name__
+        """input → (L, N, input_size), and whether it had a batch axis. L must be at least 1."""
+        layout = self._layout().replace("H_in", str(self.input_size))
+        expected = (
+            f"{type(self).__name__}: expected input of shape {layout} or (L, {self.input_size})"
+        )
         if x.ndim not in (2, 3) or x.shape[-1] != self.input_size:
-            layout = self._layout().replace("H_in", str(self.input_size))
-            raise ValueError(
-                f"{name}: expected input of shape {layout} or (L, {self.input_size}), "
-                f"got {_shape_text(x.shape)}"
-            )
-        if x.ndim == 2:
+            raise ValueError(f"{expected}, got {_shape_text(x.shape)}")
+        batched = x.ndim == 3
+        steps = x.shape[1 if batched and self.batch_first else 0]
+        if steps == 0:
+            raise ValueError(f"{expected} with L ≥ 1, got {_shape_text(x.shape)}: no time steps")
+        if not batched:
             return x.unsqueeze(1), False
         return (x.transpose(0, 1) if self.batch_first else x), True
 
