@@ -23,8 +23,15 @@ def softmax(x, axis=-1):
     return ops.exp(log_softmax(x, axis))
 
 
-def _reduce(loss, reduction, name):
+def _reduce(loss, reduction, name, shape):
+    """The loss per element averaged, summed or as it is. A mean of no elements is undefined
+    (PyTorch gives nan), so it raises, naming the input ``shape``; a sum of none is 0."""
     if reduction == "mean":
+        if 0 in loss.shape:
+            raise ValueError(
+                f"{name}: cannot average the loss of an empty batch (input of shape {shape}); "
+                "reduction='sum' gives 0 and 'none' an empty loss"
+            )
         return loss.mean()
     if reduction == "sum":
         return loss.sum()
@@ -52,6 +59,9 @@ def cross_entropy(logits, targets, reduction="mean"):
     loss_n = −log softmax(logits_n)[targets_n] = logsumexp(logits_n) − logits_n[targets_n],
     then averaged (``'mean'``), summed (``'sum'``) or returned per row (``'none'``).
     d loss_n / d logits_n = softmax(logits_n) − onehot(targets_n).
+
+    An empty batch (N = 0) has no mean: ``'mean'`` raises a ValueError (PyTorch
+    returns nan). ``'sum'`` gives 0 and ``'none'`` a loss of shape (0,).
     """
     if logits.ndim not in (1, 2):
         raise ValueError(f"cross_entropy: logits must be (N, C) or (C,), got shape {logits.shape}")
@@ -66,13 +76,14 @@ def cross_entropy(logits, targets, reduction="mean"):
         picked = logp[targets]
     else:
         picked = logp[np.arange(len(targets)), targets]
-    return _reduce(-picked, reduction, "cross_entropy")
+    return _reduce(-picked, reduction, "cross_entropy", logits.shape)
 
 
 def mse_loss(input, target, reduction="mean"):  # noqa: A002 - PyTorch's argument name
     """Mean squared error: loss = (input − target)², then reduced.
 
-    d loss/d input = 2(input − target)/n for the mean over n elements.
+    d loss/d input = 2(input − target)/n for the mean over n elements. With no
+    elements, ``'mean'`` raises a ValueError, ``'sum'`` gives 0 and ``'none'`` an empty loss.
     """
     target_shape = np.shape(target.data if isinstance(target, Tensor) else target)
     if input.shape != target_shape:
@@ -80,7 +91,7 @@ def mse_loss(input, target, reduction="mean"):  # noqa: A002 - PyTorch's argumen
             f"mse_loss: input shape {input.shape} and target shape {target_shape} differ"
         )
     diff = input - target
-    return _reduce(diff * diff, reduction, "mse_loss")
+    return _reduce(diff * diff, reduction, "mse_loss", input.shape)
 
 
 def one_hot(indices, num_classes=-1):

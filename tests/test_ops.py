@@ -256,6 +256,25 @@ def test_split_and_concatenate_are_inverse_in_value_and_gradient():
     assert x.grad.tolist() == np.arange(10.0).reshape(5, 2).tolist()
 
 
+def test_the_mean_loss_of_an_empty_batch_is_an_error_and_its_sum_is_zero():
+    logits, targets = leaf(np.zeros((0, 3))), np.zeros(0, dtype=np.int64)
+    with pytest.raises(
+        ValueError,
+        match=r"^cross_entropy: cannot average the loss of an empty batch \(input of shape "
+        r"\(0, 3\)\); reduction='sum' gives 0",
+    ):
+        F.cross_entropy(logits, targets)
+    with pytest.raises(ValueError, match=r"^mse_loss: .* empty batch \(input of shape \(0, 2\)\)"):
+        F.mse_loss(mg.zeros(0, 2), mg.zeros(0, 2))
+    with pytest.raises(ValueError, match=r"^cross_entropy: .*\(0, 3\)"):
+        mg.nn.CrossEntropyLoss()(logits, targets)
+    total = F.cross_entropy(logits, targets, reduction="sum")
+    total.backward()
+    assert total.item() == 0.0 and logits.grad.shape == (0, 3)
+    assert F.cross_entropy(logits, targets, reduction="none").shape == (0,)
+    assert F.mse_loss(mg.zeros(0, 2), mg.zeros(0, 2), reduction="sum").item() == 0.0
+
+
 def test_functional_errors():
     logits = mg.zeros(3, 4)
     with pytest.raises(

@@ -23,7 +23,8 @@ class _Loss(Module):
 class CrossEntropyLoss(_Loss):
     """Softmax cross-entropy with integer class targets: ``F.cross_entropy(input, target)``.
 
-    input: (N, C) or (C,) logits;  target: (N,) or () class indices.
+    input: (N, C) or (C,) logits;  target: (N,) or () class indices. The mean over an
+    empty batch (N = 0) is a ValueError; its sum is 0.
     """
 
     def forward(self, input, target):  # noqa: A002 - PyTorch's argument name
