@@ -53,11 +53,32 @@ def read_text(path):
 
 
 class Vocabulary:
-    """The characters of a text, each with an id (sorted, so the ids do not depend on order)."""
+    """The characters of a text, each with an id (sorted, so the ids do not depend on order).
 
-    def __init__(self, chars):
+    ``counts``, when known, holds how often each character occurs in the text;
+    ``start`` is the character that sampling starts from without a prime: the
+    most frequent one, or, without counts, the first in sorted order.
+    """
+
+    def __init__(self, chars, counts=None):
         self.chars = sorted(set(chars))
         self.index = {c: i for i, c in enumerate(self.chars)}
+        if counts is not None and len(counts) != len(self.chars):
+            raise CorpusError(f"Vocabulary: {len(counts)} counts for {len(self.chars)} characters")
+        self.counts = None if counts is None else [int(n) for n in counts]
+
+    @classmethod
+    def of_text(cls, text):
+        """The vocabulary of ``text``, with its character counts."""
+        vocab = cls(text)
+        vocab.counts = np.bincount(vocab.encode(text), minlength=len(vocab)).tolist()
+        return vocab
+
+    @property
+    def start(self):
+        if self.counts is None:
+            return self.chars[0]
+        return self.chars[int(np.argmax(self.counts))]
 
     def __len__(self):
         return len(self.chars)
@@ -127,6 +148,18 @@ class Batches:
         i = step % self.chunks
         cols = slice(i * self.seq_len, (i + 1) * self.seq_len)
         return self.inputs[:, cols].T, self.targets[:, cols].T, i == 0
+
+
+def check_length(n_chars, n_train, n_val, batch, seq_len):
+    """Raise a CorpusError, in the user's own numbers, unless the training part of a text can
+    fill ``batch`` streams of ``seq_len`` characters and the validation part one stream."""
+    need_train, need_val = batch * seq_len + 1, seq_len + 1
+    if n_train < need_train or n_val < need_val:
+        raise CorpusError(
+            f"the text is too short: {n_chars} characters, of which {n_train} are for training "
+            f"and {n_val} for validation; --batch {batch} and --seq-len {seq_len} need at least "
+            f"{need_train} for training and {need_val} for validation"
+        )
 
 
 def bits(nats):

@@ -74,8 +74,11 @@ def test_without_matplotlib_plot_says_how_to_install_it_and_still_prints_the_tab
             ["vanishing", "--models", "sigmoid,transformer"],
             "unknown model 'transformer'; choose from sigmoid, tanh, lstm, gru",
         ),
-        (["vanishing", "--lambdas", "1,-2"], "argument --lambdas: expected positive numbers"),
-        (["vanishing", "--lambdas", "a"], "expected comma-separated numbers"),
+        (
+            ["vanishing", "--lambdas", "1,-2"],
+            "argument --lambdas: expected comma-separated positive numbers, got '-2'",
+        ),
+        (["vanishing", "--lambdas", "a"], "expected comma-separated positive numbers, got 'a'"),
         (["vanishing", "--plot", "/no/such/folder/x.png"], "cannot write '/no/such/folder/x.png'"),
         (["vanishing", "--bogus"], "unrecognized arguments: --bogus"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
@@ -84,7 +87,7 @@ def test_without_matplotlib_plot_says_how_to_install_it_and_still_prints_the_tab
 def test_bad_options_get_one_line_and_exit_status_2(args, message, capsys):
     assert cli.main(args) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and message in err and err.startswith("minigrad ")
+    assert err.count("\n") == 1 and message in err and err.startswith("minigrad")
 
 
 def test_no_command_prints_help_and_exits_2(capsys):

@@ -14,6 +14,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import cli, train
+from minigrad.corpus import CorpusError
 from minigrad.train import CHECKPOINT, DETERMINISTIC, LATEST, Config, Stopped, Trainer, config_from
 
 TEXT = ("def add(a, b):\n    return a + b\n\n" * 40) + "class Tensor:\n    pass\n" * 20
@@ -80,7 +81,7 @@ def test_a_run_stopped_and_resumed_gives_the_metrics_of_an_uninterrupted_run(tex
     def stop_at_five():
         made = step_once()
         if first.step == 5:
-            first.interrupted = True  # as the SIGINT handler does
+            first.stop.signum = signal.SIGINT  # as the SIGINT handler does
         return made
 
     first.train_step_or_rollback = stop_at_five
@@ -171,7 +172,7 @@ def test_a_run_stopped_and_resumed_rolls_back_like_an_uninterrupted_one(text_fil
 
         def stop_at_four():
             made = step_once()
-            first.interrupted = first.step == 4
+            first.stop.signum = signal.SIGINT if first.step == 4 else None
             return made
 
         first.train_step_or_rollback = stop_at_four
@@ -190,8 +191,8 @@ def test_a_run_stopped_and_resumed_rolls_back_like_an_uninterrupted_one(text_fil
 def test_a_rollback_removes_a_newer_off_grid_state(text_file, tmp_path):
     out = tmp_path / "run"
     Trainer(tiny_config(text_file, out, steps=4), out, quiet=True).run()
-    trainer = _poisoned(Trainer(tiny_config(text_file, out), out, resume=True, quiet=True), 4)
-    assert trainer.train_step_or_rollback() is False and trainer.step == 3
+    with Trainer(tiny_config(text_file, out), out, resume=True, quiet=True) as trainer:
+        assert _poisoned(trainer, 4).train_step_or_rollback() is False and trainer.step == 3
     assert not (out / LATEST).exists()  # so a kill now resumes from step 3, not a stale step 4
 
 
@@ -216,12 +217,12 @@ def test_a_run_that_keeps_diverging_stops_cleanly_with_every_checkpoint_loadable
     assert all(np.isfinite(v).all() for v in checkpoint["model"].values())
 
 
-def test_stopped_is_raised_when_the_vocabulary_does_not_match(text_file, tmp_path):
+def test_a_resumed_run_refuses_a_different_text(text_file, tmp_path):
     out = tmp_path / "run"
     Trainer(tiny_config(text_file, out, steps=3), out, quiet=True).run()
     other = tmp_path / "other.txt"
     other.write_text(TEXT + "é", encoding="utf-8")
-    with pytest.raises(Stopped, match="vocabulary does not match"):
+    with pytest.raises(CorpusError, match="the text is not the one the run in .* trained on"):
         Trainer(tiny_config(str(other), out), out, resume=True, quiet=True)
 
 
@@ -309,10 +310,14 @@ def test_resume_refuses_new_training_options_and_a_used_out_folder_is_refused(
     assert cli.main(["train", "--text", text_file, "--steps", "3", "--out", out, *TINY]) == 0
     capsys.readouterr()
     assert cli.main(["train", "--resume", out, "--hidden", "16"]) == 2
-    assert "--resume continues a run with its own options; drop --hidden" in capsys.readouterr().err
+    assert (
+        f"--hidden 16: the run in {out} has --hidden 8, which defines its model or data"
+        in capsys.readouterr().err
+    )
     assert cli.main(["train", "--text", text_file, "--out", out, *TINY]) == 2
     assert (
-        f"--out {out} already holds a run; continue it with --resume {out}"
+        f"--out {out} already holds a run (config.json, metrics.csv, checkpoint.npz); "
+        f"continue it with --resume {out}"
         in capsys.readouterr().err
     )
     a_file = tmp_path / "file"
@@ -398,7 +403,7 @@ def test_sample_errors(trained, tmp_path, capsys):
 
 
 def test_generate_rejects_a_non_positive_temperature(trained):
-    model, vocab, _ = train.load_for_sampling(trained)
+    model, vocab, _, _ = train.load_for_sampling(trained)
     with pytest.raises(ValueError, match="temperature must be positive"):
         train.generate(model, vocab, "", 3, 0.0, 0)
 
@@ -443,9 +448,9 @@ def test_a_compiled_run_writes_the_metrics_of_an_eager_run_bit_for_bit(text_file
 
 
 def test_the_train_step_is_compiled_by_default_and_traced_once_per_state_kind(text_file, tmp_path):
-    trainer = Trainer(tiny_config(text_file, tmp_path / "run", steps=4), tmp_path / "run")
-    for _ in range(4):
-        trainer.train_step()
+    with Trainer(tiny_config(text_file, tmp_path / "run", steps=4), tmp_path / "run") as trainer:
+        for _ in range(4):
+            trainer.train_step()
     assert trainer.loss_and_state.traces == 2  # the first step has no state yet, the others do
 
 
