@@ -15,7 +15,7 @@ import pytest
 import minigrad as mg
 from minigrad import cli, train
 from minigrad.corpus import CorpusError
-from minigrad.train import CHECKPOINT, DETERMINISTIC, LATEST, Config, Stopped, Trainer, config_from
+from minigrad.train import CHECKPOINT, DETERMINISTIC, LATEST, Config, Trainer, config_from
 
 TEXT = ("def add(a, b):\n    return a + b\n\n" * 40) + "class Tensor:\n    pass\n" * 20
 TINY = ["--hidden", "8", "--embed", "4", "--seq-len", "8", "--batch", "2", "--log-every", "3",
@@ -317,8 +317,7 @@ def test_resume_refuses_new_training_options_and_a_used_out_folder_is_refused(
     assert cli.main(["train", "--text", text_file, "--out", out, *TINY]) == 2
     assert (
         f"--out {out} already holds a run (config.json, metrics.csv, checkpoint.npz); "
-        f"continue it with --resume {out}"
-        in capsys.readouterr().err
+        f"continue it with --resume {out}" in capsys.readouterr().err
     )
     a_file = tmp_path / "file"
     a_file.write_text("x")
