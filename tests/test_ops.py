@@ -1,6 +1,8 @@
 """Op behaviour at the edges: documented derivative rules at kinks and ties, numerical
 stability, and a clear error for every misuse."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -131,6 +133,57 @@ def test_softmax_and_cross_entropy_of_huge_logits_are_finite():
     loss = F.cross_entropy(logits, [1])
     loss.backward()
     assert loss.item() == 1e4 and np.isfinite(logits.grad.data).all()
+
+
+# Rows at the ends of float64's range: ±1e308. x − max x = −2e308 is beyond the range and
+# rounds to −inf, so log_softmax there is −inf and softmax 0 (as e^(−2e308) rounds to 0).
+EXTREME_ROWS = {
+    "far apart": ([1e308, -1e308], [0.0, -np.inf], [1.0, 0.0], 1e308),
+    "both lowest": ([-1e308, -1e308], [-np.log(2.0)] * 2, [0.5, 0.5], -1e308 + np.log(2.0)),
+    "both highest": ([1e308, 1e308], [-np.log(2.0)] * 2, [0.5, 0.5], 1e308 + np.log(2.0)),
+}
+
+
+@pytest.mark.parametrize("row", list(EXTREME_ROWS))
+def test_log_softmax_softmax_and_logsumexp_at_the_ends_of_the_range_are_silent_and_exact(row):
+    values, log_p, p, lse = EXTREME_ROWS[row]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x = leaf([values])
+        out = mg.log_softmax(x)
+        assert out.tolist() == [log_p]
+        assert F.softmax(x).tolist() == [p]
+        total = mg.logsumexp(x, axis=-1)
+        assert total.tolist() == [lse]
+        (out.sum() + total.sum()).backward()  # 1 − n·softmax, plus softmax
+        assert x.grad.tolist() == [[1.0 - 2.0 * q + q for q in p]]
+        (d_total,) = mg.grad(mg.logsumexp(x), x, create_graph=True)
+        assert d_total.tolist() == [p]
+        (d_d_total,) = mg.grad(d_total[0, 0], x)  # softmax_0 (δ_0j − softmax_j)
+        assert d_d_total.tolist() == [[p[0] * (1.0 - p[0]), -p[0] * p[1]]]
+
+
+@pytest.mark.parametrize("target", [0, 1])
+@pytest.mark.parametrize("row", list(EXTREME_ROWS))
+def test_cross_entropy_at_the_ends_of_the_range_is_silent_and_exact(row, target):
+    values, log_p, p, _ = EXTREME_ROWS[row]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x = leaf([values])
+        loss = F.cross_entropy(x, [target])
+        loss.backward()
+        assert loss.item() == -log_p[target]  # inf where the target's probability is 0
+        assert x.grad.tolist() == [[q - (j == target) for j, q in enumerate(p)]]
+
+
+def test_log_softmax_of_float32_rows_at_the_ends_of_the_range_is_silent():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x = leaf([3e38, -3e38], dtype=mg.float32)
+        out = mg.log_softmax(x)
+        out.sum().backward()
+    assert out.dtype == np.float32 and out.tolist() == [0.0, -np.inf]
+    assert x.grad.tolist() == [-1.0, 1.0]
 
 
 def test_log_of_zero_is_minus_infinity_without_a_warning():

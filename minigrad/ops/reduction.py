@@ -95,29 +95,44 @@ class Min(_Extremum):
         return np.min(x, axis=_axis(axis), keepdims=keepdims)
 
 
+def _minus_max(x, axis):
+    """(x − m, m) with m = max x along ``axis``, kept as an axis of length 1; m is taken as 0
+    where that maximum is ±inf, so that such rows stay what they are.
+
+    x − m ≤ 0, and e^(x − m) ≤ 1 cannot overflow. x − m itself can: for x = −1e308 beside
+    m = 1e308 the exact −2e308 lies beyond float64's range, and −inf is its correctly rounded
+    value (PyTorch's too). It is also the right input for what follows: e^(−inf) = 0 as e^(−2e308)
+    rounds to 0, and a log-probability of −inf is the correctly rounded one. So numpy's overflow
+    warning for this subtraction only, which reports that rounding, is not raised.
+    """
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    with np.errstate(over="ignore"):
+        return x - m, m
+
+
 class Logsumexp(Op):
     """z = ln Σ eˣ over ``axis``, computed as m + ln Σ e^(x−m) with m = max x (no overflow).
 
-    ∂z/∂x = e^(x−z) = softmax(x) along ``axis``.
+    ∂z/∂x = e^(x−z) = softmax(x) along ``axis``, computed as e^(log_softmax(x)): for |m| near
+    float64's limit, z rounds away the ln Σ e^(x−m) ≤ ln n, and e^(x−z) would lose it.
     """
 
     def forward(self, x, axis=None, keepdims=False):
         axis = _axis(axis)
-        m = np.max(x, axis=axis, keepdims=True)
-        m = np.where(np.isfinite(m), m, 0)  # rows of -inf (or inf) stay what they are
-        with np.errstate(divide="ignore"):
-            z = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+        shifted, m = _minus_max(x, axis)
+        with np.errstate(divide="ignore"):  # a row of -inf: ln 0 = -inf
+            z = np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True)) + m
         return z if keepdims else np.squeeze(z, axis=axis)
 
     def backward(self, grad, z, x, axis=None, keepdims=False):
         axis = _axis(axis)
-        return _unreduce(grad, x.shape, axis, keepdims) * exp(
-            x - _unreduce(z, x.shape, axis, keepdims)
-        )
+        return _unreduce(grad, x.shape, axis, keepdims) * exp(log_softmax(x, axis))
 
 
 class LogSoftmax(Op):
-    """z = x − logsumexp(x) along ``axis``: log softmax, computed without overflow.
+    """z = x − logsumexp(x) along ``axis`` (an int, a tuple or None): log softmax, computed as
+    (x − m) − ln Σ e^(x−m) with m = max x, without overflow.
 
     ∂L/∂x = G − softmax(x) · Σ G along ``axis``,  with softmax(x) = e^z.
     """
@@ -125,8 +140,7 @@ class LogSoftmax(Op):
     name = "log_softmax"
 
     def forward(self, x, axis=-1):
-        m = np.max(x, axis=axis, keepdims=True)
-        shifted = x - np.where(np.isfinite(m), m, 0)
+        shifted, _ = _minus_max(x, axis)
         with np.errstate(divide="ignore"):
             return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
