@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .graph import grad_mode
 from .switches import mode as switches
 from .tensor import Tensor
 
@@ -32,7 +31,7 @@ class _GradModeContext:
     enabled = True
 
     def __enter__(self):
-        self._context = grad_mode(self.enabled)
+        self._context = set_grad_enabled(self.enabled)
         self._context.__enter__()
 
     def __exit__(self, *exc_info):

@@ -9,24 +9,14 @@ dropped. ``Node.vjp`` applies the op's backward rule; ``minigrad.engine``
 walks the nodes.
 """
 
-import contextlib
 import inspect
 
 import numpy as np
 
+from .array_methods import to_array
+from .grad_mode import set_grad_enabled as grad_mode  # noqa: F401 - the engine's name for it
 from .switches import mode
 from .tensor import Tensor
-
-
-@contextlib.contextmanager
-def grad_mode(enabled):
-    """Record the graph, or not, inside the ``with`` block."""
-    previous = mode.grad_enabled
-    mode.grad_enabled = enabled
-    try:
-        yield
-    finally:
-        mode.grad_enabled = previous
 
 
 class Op:
@@ -37,7 +27,9 @@ class Op:
     ``forward(self, *arrays, **params)``
         numpy in, numpy out. Arguments without a default are the tensor
         inputs (they arrive as ndarrays); arguments with a default are
-        non-differentiable parameters such as ``axis`` or ``shape``.
+        non-differentiable parameters such as ``axis`` or ``shape``. It returns
+        one array (a tuple or a list is a TypeError: write one op per result),
+        of floats whenever an input requires grad.
 
     ``backward(self, grad, out, *inputs, **params)``
         ``grad`` is dL/d(out). Return dL/d(input) for each input (a tuple when
@@ -101,10 +93,11 @@ class Op:
         tensors = _as_tensors(inputs, self.name)
         if tensors is None:  # no Tensor among the inputs: arrays in, array out, no graph
             return self.run_forward(list(map(_list_as_array, inputs)), params)
-        out = Tensor._wrap(self.run_forward([t.data for t in tensors], params))
+        recorded = mode.grad_enabled and any([t._requires_grad for t in tensors])
+        out = Tensor._wrap(self.run_forward([t.data for t in tensors], params, recorded))
         if self.view and np.may_share_memory(out.data, tensors[0].data):
             out._share_memory_with(tensors[0])
-        if mode.grad_enabled and any([t._requires_grad for t in tensors]):
+        if recorded:
             Node(self, tensors, params, out)
         if mode.anomaly:
             mode.anomaly.check(out.data, f"forward of '{self.name}'", out.grad_fn)
@@ -112,15 +105,31 @@ class Op:
             mode.trace.record(self, tensors, params, out)
         return out
 
-    def run_forward(self, arrays, params):
-        """forward(*arrays, **params) as an ndarray, with errors that name the op."""
+    def run_forward(self, arrays, params, recorded=False):
+        """forward(*arrays, **params) as an ndarray, with errors that name the op. forward must
+        return one array, not a tuple that numpy would stack, and floats when the call is
+        ``recorded`` in the graph, since only floats can require grad. (``minigrad.compile``
+        traces through here, so the forwards it replays were checked.)"""
         try:
-            return np.asarray(self.forward(*arrays, **params))
+            out = self.forward(*arrays, **params)
         except (ValueError, TypeError, IndexError) as error:
             raise named_error(error, self.name) from error
+        if isinstance(out, (tuple, list)) or recorded and np.asarray(out).dtype.kind != "f":
+            raise TypeError(f"{self.name}: forward returned {_returned(out)}")
+        return np.asarray(out)
 
     def __repr__(self):
         return f"<op {self.name}>"
+
+
+def _returned(out):
+    """What is wrong with ``out``, a forward's result that ``run_forward`` refuses."""
+    if isinstance(out, (tuple, list)):
+        return f"a {type(out).__name__}; an op returns one array (one op per output)"
+    return (
+        f"{np.asarray(out).dtype} values, but an input requires grad; a differentiable op "
+        "must return floats"
+    )
 
 
 def named_error(error, name, detail=""):
@@ -145,13 +154,11 @@ def _as_tensors(inputs, name):
 
 
 def _constant(value, float_dtype, name):
-    """An input that is not a Tensor, as a Tensor: a number (Python's or numpy's, not a bool)
-    takes ``float_dtype``; a list or an array keeps its own dtype."""
+    """An input that is not a Tensor, as a Tensor of its own copy (as ``tensor()`` makes one, so
+    a later change to an array does not reach backward): a number (Python's or numpy's, not a
+    bool) takes ``float_dtype``; a list or an array keeps its own dtype."""
     weak = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    array = np.asarray(value, dtype=float_dtype if weak else None)
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"{name}: cannot use a {type(value).__name__} as a tensor input")
-    return Tensor._wrap(array)
+    return Tensor._wrap(to_array(value, float_dtype if weak else None, name))
 
 
 def _list_as_array(x):

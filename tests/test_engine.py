@@ -504,8 +504,20 @@ def test_calling_an_op_wrongly_raises_type_errors():
         mg.sum(x, 0, axis=0)
     with pytest.raises(TypeError, match="add: .*missing 1 required positional argument: 'y'"):
         mg.add(x)
-    with pytest.raises(TypeError, match="add: cannot use a str"):
+    with pytest.raises(
+        TypeError, match="^add: unsupported dtype <U1; expected bool, integer or floating data$"
+    ):
         mg.add(x, "a")
+    with pytest.raises(ValueError, match="^mul: cannot make a tensor from list: "):
+        mg.mul(x, [[1.0], [2.0, 3.0]])
+
+
+def test_a_constant_array_changed_after_the_op_does_not_change_the_gradient():
+    x, a = mg.tensor([1.0, 2.0], requires_grad=True), np.array([3.0, 4.0])
+    y = x * a  # a is copied, as tensor(a) would copy it
+    a[:] = 0.0
+    y.sum().backward()
+    assert x.grad.tolist() == [3.0, 4.0] and y.tolist() == [3.0, 8.0]
 
 
 def test_ops_accept_numbers_lists_and_arrays_as_constant_inputs():
