@@ -356,7 +356,7 @@ def _summary(trainer, started_at, rows):
     final = rows[-1]["val_bpc"] if rows and rows[-1]["step"] == trainer.step else trainer.validate()
     print(
         f"trained steps {started_at}..{trainer.step} of {config.steps} in "
-        f"{duration(time.perf_counter() - trainer.started)} "
+        f"{duration(trainer.elapsed())} "
         f"({trainer.tokens_per_second() / 1000:.1f}k tok/s, validation passes not counted); "
         f"{trainer.clipped} steps clipped in all, {trainer.rollbacks} rollbacks"
     )

@@ -507,9 +507,13 @@ class Trainer:
             count += targets.size
         return bits(total / count)
 
+    def elapsed(self):
+        """Seconds since this call of ``run`` began."""
+        return time.perf_counter() - self.started
+
     def train_seconds(self):
         """Seconds spent in this call of ``run``, less the validation passes."""
-        return time.perf_counter() - self.started - self.validation_seconds
+        return self.elapsed() - self.validation_seconds
 
     def tokens_per_second(self):
         """Training speed: characters trained on per second, validation left out."""
@@ -527,7 +531,7 @@ class Trainer:
             "lr": self.optimizer.param_groups[0]["lr"],
             "rollbacks": self.rollbacks,
             "tokens_per_s": self.tokens_per_second(),
-            "elapsed_s": time.perf_counter() - self.started,
+            "elapsed_s": self.elapsed(),
         }
 
     def log(self, end=False):
