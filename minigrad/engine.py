@@ -16,7 +16,8 @@ gradients can be differentiated again.
 
 import numpy as np
 
-from .graph import Node, edge, grad_mode
+from .grad_mode import set_grad_enabled
+from .graph import Node, edge
 from .tensor import Tensor
 
 
@@ -118,7 +119,7 @@ def backward(tensors, grad_tensors=None, create_graph=False):
     becomes a new tensor: the old one plus this pass's gradient.
     """
     roots, grads = roots_and_cotangents(tensors, grad_tensors, create_graph, "backward")
-    with grad_mode(create_graph):
+    with set_grad_enabled(create_graph):
         for key, g in gradients(roots, grads).items():
             t = key.retained() if type(key) is Node else key  # alive: its consumer holds it
             t.grad = accumulate(t.grad, handed_out(g))

@@ -14,7 +14,6 @@ import inspect
 import numpy as np
 
 from .array_methods import to_array
-from .grad_mode import set_grad_enabled as grad_mode  # noqa: F401 - the engine's name for it
 from .switches import mode
 from .tensor import Tensor
 

@@ -11,8 +11,8 @@ inputs' data. Reverse mode gives one row of a Jacobian per backward pass.
 import numpy as np
 
 from ..engine import as_list, gradients, handed_out, roots_and_cotangents
-from ..grad_mode import enable_grad
-from ..graph import edge, grad_mode
+from ..grad_mode import enable_grad, set_grad_enabled
+from ..graph import edge
 from ..ops import stack
 from ..tensor import Tensor
 
@@ -31,7 +31,7 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, allow_unused=Fa
             raise RuntimeError(f"grad: input {i} does not require grad")
     keys = [edge(t, "grad") for t in inputs]
     roots, grads = roots_and_cotangents(outputs, grad_outputs, create_graph, "grad")
-    with grad_mode(create_graph):
+    with set_grad_enabled(create_graph):
         found = gradients(roots, grads, set(keys))
     for i, (t, key) in enumerate(zip(inputs, keys)):
         if key not in found and not allow_unused:
