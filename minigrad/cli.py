@@ -53,6 +53,10 @@ def non_negative_float(text):
     return _number(float, text, lambda v: 0 <= v < math.inf, "a non-negative number")
 
 
+def probability(text):
+    return _number(float, text, lambda v: 0 <= v < 1, "a probability in [0, 1)")
+
+
 def positive_floats(text):
     """Comma-separated positive, finite numbers."""
     wanted = "comma-separated positive numbers"
@@ -183,6 +187,7 @@ TRAINING_OPTIONS = {  # option: (type, help); defaults come from minigrad.train.
     "--optim": (None, "sgd or adam"),
     "--momentum": (non_negative_float, "SGD momentum"),
     "--clip": (non_negative_float, "max global gradient norm; 0 turns clipping off"),
+    "--dropout": (probability, "dropout before the head and between layers; 0 is off"),
     "--seed": (non_negative_int, "random seed"),
     "--save-every": (positive_int, "steps between checkpoints"),
     "--log-every": (positive_int, "steps between metrics rows (with a validation pass)"),

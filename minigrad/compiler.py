@@ -23,10 +23,12 @@ tensor requiring grad that fn read from outside (a module's parameters). So
 ``retain_grad()`` work on it as on any tensor, and eager code may come before and after.
 
 The signature is: the shapes, dtypes and ``requires_grad`` of the tensor arguments, the
-other arguments (numbers, strings and None: constants of the trace), grad mode, and the
+other arguments (numbers, strings and None: constants of the trace), grad mode, the
 shape and dtype of every tensor fn read from outside (kept by identity, and read afresh at
-every replay, so parameters the optimiser updates in place are current). Anything else
-changing retraces. Each function keeps its most recent plans, ``cache_size`` of them.
+every replay, so parameters the optimiser updates in place are current), and the
+``training`` flag of every module fn read it from. Anything else changing retraces; a plan
+for each training flag is kept, so ``eval()`` then ``train()`` traces twice, not at every
+switch. Each function keeps its most recent plans, ``cache_size`` of them.
 
 Limits, each an error when fn is traced, naming fn:
 
@@ -36,10 +38,13 @@ Limits, each an error when fn is traced, naming fn:
 * fn runs backward (a ``.grad`` changes while it runs).
 
 Python loops and branches that do not depend on tensor values are unrolled by the trace.
-A tensor fn makes itself (``zeros``, ``randn``, ``tensor(...)``) is a constant of the plan,
-so pass anything that changes between calls as an argument. ``create_graph=True`` through
-a compiled result is refused: call fn without compile to differentiate its gradients. In
-anomaly mode, and inside another function being traced, fn simply runs eagerly.
+What fn draws from the seeded generator (``randn``, ``rand``, ``randint``, dropout's mask)
+is drawn afresh at each replay, in the same order as eager, so replays stay equal to eager
+runs bit for bit. Any other tensor fn makes itself (``zeros``, ``tensor(...)``) is a
+constant of the plan, so pass anything that changes between calls as an argument.
+``create_graph=True`` through a compiled result is refused: call fn without compile to
+differentiate its gradients. In anomaly mode, and inside another function being traced, fn
+simply runs eagerly.
 """
 
 import builtins
@@ -76,7 +81,9 @@ class CompiledFunction:
         self.fn = fn
         self.name = getattr(fn, "__name__", type(fn).__name__)
         self.cache_size = cache_size
-        self.plans = OrderedDict()  # signature -> Plan, the most recently used last
+        # signature -> its plans, which differ in the Python state they hold for (a module's
+        # training flag), the newest first; the most recently used signature last
+        self.plans = OrderedDict()
         self.plan = None
         self.traces = 0  # how many times fn has been traced
 
@@ -84,8 +91,8 @@ class CompiledFunction:
         if mode.trace is not None or mode.anomaly is not None:
             return self.fn(*args)
         key = self.signature(args)
-        plan = self.plans.get(key)
-        if plan is None or not plan.still_fits():
+        plan = next((p for p in self.plans.get(key, ()) if p.still_fits()), None)
+        if plan is None:
             return self._trace(key, args)
         self.plans.move_to_end(key)
         self.plan = plan
@@ -115,13 +122,18 @@ class CompiledFunction:
             mode.trace = None
         plan = trace.plan(outputs, self.fn)
         self.traces += 1
-        self.plans[key] = self.plan = plan
-        while len(self.plans) > self.cache_size:
-            self.plans.popitem(last=False)
+        self.plan = plan
+        self.plans[key] = [plan, *self.plans.get(key, ())]
+        self.plans.move_to_end(key)
+        while sum(map(len, self.plans.values())) > self.cache_size:  # the oldest plan goes
+            oldest = next(iter(self.plans))
+            self.plans[oldest].pop()
+            if not self.plans[oldest]:
+                del self.plans[oldest]
         return outputs  # the traced call's own result: eager, with its whole graph
 
     def __repr__(self):
-        return f"<compiled {self.name}: {len(self.plans)} plan(s)>"
+        return f"<compiled {self.name}: {sum(map(len, self.plans.values()))} plan(s)>"
 
 
 class Trace:
@@ -141,6 +153,7 @@ class Trace:
         self.captured = []  # (ref, tensor)
         self.by_node = {}  # node -> ref of its output, for a tensor an in-place op wrote into
         self.outside = {}  # arguments and captured tensors -> (version, .grad) when first seen
+        self.guards = {}  # (id(obj), name) -> (obj, name, value): Python state fn read
         for position, a in enumerate(args):
             if isinstance(a, Tensor):
                 self.args.append((position, self._add(a)))
@@ -197,6 +210,16 @@ class Trace:
             "given or read from outside in place, which a replay would not do; change "
             "it outside the compiled function"
         )
+
+    def guard(self, obj, name, value):
+        """fn read ``obj.name`` (a module's ``training``): the plan holds only while it is
+        ``value``. fn may not change it meanwhile, which a replay would not do."""
+        key = (id(obj), name)
+        if self.guards.setdefault(key, (obj, name, value))[2] != value:
+            raise RuntimeError(
+                f"compile({self.name}): fn changed the {name} of a {type(obj).__name__} while it "
+                "ran (train() or eval()), which a replay would not do; change it outside"
+            )
 
     def refuse_read(self, t, what):
         raise RuntimeError(
@@ -293,6 +316,7 @@ class Plan:
         self.single = single
         self.wanted = wanted  # which outputs require grad
         self.guards = [(t, t.shape, t.dtype, t.requires_grad) for _, t in self.captured]
+        self.state_guards = list(trace.guards.values())
         grads_from = [(ref, t) for ref, t in self.captured if t.requires_grad]
         self.grad_refs = [ref for _, ref in self.args] + [ref for ref, _ in grads_from]
         self.grad_tensors = [t for _, t in grads_from]
@@ -303,11 +327,13 @@ class Plan:
 
     def still_fits(self):
         """Whether every captured tensor still has the shape, dtype and requires_grad the plan
-        was traced with (``Module.to`` or ``requires_grad_`` change them)."""
-        return all(
+        was traced with (``Module.to`` or ``requires_grad_`` change them), and the Python state
+        fn read (a module's ``training``) is as it was."""
+        tensors_fit = all(
             t.shape == shape and t.dtype == dtype and t.requires_grad == requires_grad
             for t, shape, dtype, requires_grad in self.guards
         )
+        return tensors_fit and all(getattr(o, name) == v for o, name, v in self.state_guards)
 
     # ---- forward ----------------------------------------------------------------------------
 

@@ -1,7 +1,13 @@
-"""Tensor constructors: zeros, ones, full, *_like, randn, rand, randint, arange.
+"""Tensor constructors: zeros, ones, full, *_like, randn, rand, randint, arange, and dropout's
+mask.
 
 A shape may be given as separate ints or as one tuple, as in PyTorch:
 ``zeros(2, 3)`` and ``zeros((2, 3))`` are the same.
+
+What is drawn from the seeded generator goes through a ``Draw``, which a
+function being compiled records (``minigrad.compile``): each replay draws
+afresh, in the same order as eager code, so it stays equal to eager bit for
+bit. Other constructors make constants of a compiled function's plan.
 """
 
 import numpy as np
@@ -9,6 +15,7 @@ import numpy as np
 from .array_methods import DEFAULT_DTYPE, check_can_require_grad
 from .ops.shape import shape_arg
 from .random import default_generator
+from .switches import mode
 from .tensor import Tensor
 
 
@@ -55,23 +62,65 @@ def ones_like(t, dtype=None, requires_grad=False):
     return _make(np.ones(t.shape, dtype or t.dtype), requires_grad, "ones_like")
 
 
+class Draw:
+    """One way of drawing an array from the seeded generator: ``forward(**params)`` draws.
+
+    It is shaped like an op with no inputs, so that a compiled function's plan
+    holds it as a step and replays it (``minigrad.compile``); it has no
+    gradient, and it is not registered.
+    """
+
+    def __init__(self, name, sample):
+        self.name = name
+        self.forward = sample
+
+    def __call__(self, requires_grad=False, **params):
+        t = _make(self.forward(**params), requires_grad, self.name)
+        if mode.trace is not None:
+            mode.trace.record(self, [], params, t)
+        return t
+
+    def __repr__(self):
+        return f"<draw {self.name}>"
+
+
+def _dropout_mask(shape, p, dtype):
+    """0 with probability p, else 1/(1 − p): inverted dropout's mask (all 0 for p = 1)."""
+    keep = 1.0 - p
+    scale = 1.0 / keep if keep > 0 else 0.0
+    return ((default_generator.random(shape) < keep) * scale).astype(dtype)
+
+
+_randn = Draw("randn", lambda shape, dtype: default_generator.standard_normal(shape).astype(dtype))
+_rand = Draw("rand", lambda shape, dtype: default_generator.random(shape).astype(dtype))
+_randint = Draw("randint", default_generator.integers)
+_dropout = Draw("dropout_mask", _dropout_mask)
+
+
 def randn(*shape, dtype=None, requires_grad=False):
     """Standard normal samples from the seeded generator."""
-    array = default_generator.standard_normal(_shape(shape, "randn")).astype(_float_dtype(dtype))
-    return _make(array, requires_grad, "randn")
+    dtype = _float_dtype(dtype).name
+    return _randn(requires_grad, shape=_shape(shape, "randn"), dtype=dtype)
 
 
 def rand(*shape, dtype=None, requires_grad=False):
     """Uniform samples on [0, 1) from the seeded generator."""
-    array = default_generator.random(_shape(shape, "rand")).astype(_float_dtype(dtype))
-    return _make(array, requires_grad, "rand")
+    return _rand(requires_grad, shape=_shape(shape, "rand"), dtype=_float_dtype(dtype).name)
 
 
 def randint(low, high, size, dtype=np.int64):
     """Integers uniform on [low, high) from the seeded generator."""
     if high <= low:
         raise ValueError(f"randint: need low < high, got low={low}, high={high}")
-    return Tensor._wrap(default_generator.integers(low, high, _shape((size,), "randint"), dtype))
+    shape = _shape((size,), "randint")
+    return _randint(low=low, high=high, size=shape, dtype=np.dtype(dtype).name)
+
+
+def dropout_mask(shape, p, dtype=None):
+    """Inverted dropout's mask, drawn from the seeded generator: each element is 0 with
+    probability ``p`` and 1/(1 − p) otherwise, so that ``x * mask`` keeps x's mean."""
+    return _dropout(shape=_shape((shape,), "dropout_mask"), p=float(p),
+                    dtype=_float_dtype(dtype).name)  # fmt: skip
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad=False):

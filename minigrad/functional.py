@@ -1,4 +1,5 @@
-"""Functions built from ops: softmax, losses, one-hot and embedding (and log_softmax, an op).
+"""Functions built from ops: softmax, losses, dropout, one-hot and embedding (and log_softmax,
+an op).
 
 Import it as ``import minigrad.functional as F``.
 
@@ -10,6 +11,7 @@ import numpy as np
 
 from . import ops
 from .array_methods import values_of
+from .creation import dropout_mask
 from .tensor import Tensor
 
 log_softmax = ops.log_softmax  # an op of its own, with one fused backward rule
@@ -121,3 +123,30 @@ def embedding(indices, weight):
         )
     indices = _class_indices(indices, weight.shape[0], "embedding")
     return weight[indices]
+
+
+def dropout(input, p=0.5, training=True):  # noqa: A002 - PyTorch's argument name
+    """Inverted dropout, as ``torch.nn.functional.dropout``: in training, each element is zeroed
+    with probability p and the others are scaled by 1/(1 − p), so the mean is kept:
+
+        dropout(x) = x ⊙ m,   m_i = 0 with probability p, else 1/(1 − p);   ∂L/∂x = ∂L/∂z ⊙ m.
+
+    The mask is drawn from the seeded generator (``creation.dropout_mask``), and the
+    product is the ``mul`` op, so the gradient is mul's. Not training, or with p = 0, it
+    returns ``input`` itself.
+    """
+    check_probability(p, "dropout")
+    if not isinstance(input, Tensor) or input.dtype.kind != "f":
+        what = input.dtype if isinstance(input, Tensor) else type(input).__name__
+        raise TypeError(f"dropout: expected a float Tensor, got {what}")
+    if not training or p == 0:
+        return input
+    return input * dropout_mask(input.shape, p, input.dtype)
+
+
+def check_probability(p, name):
+    """A dropout probability: a number in [0, 1], as PyTorch requires."""
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}: the dropout probability must be a number, got {p!r}")
+    if not 0 <= p <= 1:
+        raise ValueError(f"{name}: the dropout probability must be in [0, 1], got {p}")

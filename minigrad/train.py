@@ -15,6 +15,7 @@ one intact. A run resumed from its checkpoint continues exactly as if it had
 never stopped.
 """
 
+import contextlib
 import csv
 import hashlib
 import json
@@ -75,6 +76,7 @@ class Config:
     optim: str = "adam"
     momentum: float = 0.0
     clip: float = 1.0
+    dropout: float = 0.0
     seed: int = 0
     out: str = None
     save_every: int = 100
@@ -193,6 +195,7 @@ def build_model(config, vocab_size):
         nonlinearity=config.nonlinearity,
         num_layers=config.layers,
         forget_bias=1.0 if config.model == "lstm" else None,
+        dropout=config.dropout,
     )
 
 
@@ -495,16 +498,17 @@ class Trainer:
     @no_grad()
     @np.errstate(over="ignore", invalid="ignore")
     def validate(self):
-        """Bits per character on the validation text, from a fresh state."""
+        """Bits per character on the validation text, from a fresh state, in eval mode."""
         total, count, hidden = 0.0, 0, None
-        for i in range(len(self.val_batches)):
-            inputs, targets, _ = self.val_batches.get(i)
-            logits, hidden = self.model(inputs, hidden)
-            loss = F.cross_entropy(
-                logits.reshape(-1, len(self.vocab)), targets.reshape(-1), reduction="sum"
-            )
-            total += loss.item()
-            count += targets.size
+        with evaluating(self.model):
+            for i in range(len(self.val_batches)):
+                inputs, targets, _ = self.val_batches.get(i)
+                logits, hidden = self.model(inputs, hidden)
+                loss = F.cross_entropy(
+                    logits.reshape(-1, len(self.vocab)), targets.reshape(-1), reduction="sum"
+                )
+                total += loss.item()
+                count += targets.size
         return bits(total / count)
 
     def elapsed(self):
@@ -661,6 +665,17 @@ def write_config(folder, config):
 # ---- sampling ----------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def evaluating(model):
+    """``model`` in eval mode inside the block (dropout off), then in its mode before."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
+
+
 @no_grad()
 def generate(model, vocab, prime, length, temperature, seed):
     """``prime`` followed by ``length`` characters drawn from the model at ``temperature``;
@@ -677,15 +692,16 @@ def generate(model, vocab, prime, length, temperature, seed):
         return ""
     prime = prime or vocab.start
     rng = np.random.default_rng(seed)
-    logits, state = model(vocab.encode(prime)[:, None])
     out = []
-    for _ in range(length):
-        z = logits.data[-1, 0]
-        with np.errstate(over="ignore"):  # (z - max) / tiny is -inf: probability 0, rightly
-            p = np.exp((z - z.max()) / temperature)
-        nxt = int(rng.choice(len(vocab), p=p / p.sum()))
-        out.append(nxt)
-        logits, state = model(np.array([[nxt]]), state)
+    with evaluating(model):
+        logits, state = model(vocab.encode(prime)[:, None])
+        for _ in range(length):
+            z = logits.data[-1, 0]
+            with np.errstate(over="ignore"):  # (z - max) / tiny is -inf: probability 0, rightly
+                p = np.exp((z - z.max()) / temperature)
+            nxt = int(rng.choice(len(vocab), p=p / p.sum()))
+            out.append(nxt)
+            logits, state = model(np.array([[nxt]]), state)
     return prime + vocab.decode(out)
 
 

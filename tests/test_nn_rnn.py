@@ -360,11 +360,13 @@ def test_an_unknown_or_misplaced_argument_is_named_not_ignored():
         TypeError, match="^LSTM: got an unexpected keyword argument 'nonlinearity'$"
     ):
         nn.LSTM(3, 4, nonlinearity="relu")
-    # PyTorch's RNN takes nonlinearity fourth, and every layer dropout sixth
+    # PyTorch's RNN takes nonlinearity fourth; dropout is sixth in both
     with pytest.raises(TypeError, match="^RNN: bias must be a bool, got 'relu'$"):
         nn.RNN(3, 4, 1, "relu")
+    gru = nn.GRU(3, 4, 2, True, False, 0.5)
+    assert gru.dropout == 0.5 and gru.bidirectional is False
     with pytest.raises(TypeError, match="^GRU: bidirectional must be a bool, got 0.5$"):
-        nn.GRU(3, 4, 1, True, False, 0.5)
+        nn.GRU(3, 4, 2, True, False, 0.0, 0.5)
     with pytest.raises(TypeError, match="^LSTMCell: bias must be a bool, got 'cpu'$"):
         nn.LSTMCell(3, 4, "cpu")
     with pytest.raises(TypeError, match="^Linear: bias must be a bool, got None$"):

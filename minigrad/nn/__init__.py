@@ -1,8 +1,9 @@
-"""Layers, as in ``torch.nn``: Module and Parameter, Linear, Embedding, Sequential, the
+"""Layers, as in ``torch.nn``: Module and Parameter, Linear, Embedding, Dropout, Sequential, the
 recurrent layers (RNN, LSTM, GRU and their cells), losses, ``init`` and ``utils`` (clipping)."""
 
 from . import init, utils
 from .container import Sequential
+from .dropout import Dropout
 from .linear import Embedding, Linear
 from .loss import CrossEntropyLoss, MSELoss
 from .module import Module
@@ -14,6 +15,7 @@ __all__ = [
     "LSTM",
     "RNN",
     "CrossEntropyLoss",
+    "Dropout",
     "Embedding",
     "GRUCell",
     "LSTMCell",

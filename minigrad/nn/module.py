@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ..switches import mode
 from ..tensor import Tensor
 from .parameter import Parameter
 
@@ -20,7 +21,17 @@ IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_k
 class Module:
     """Base class for every layer. Subclasses define ``forward``; calling the module runs it."""
 
-    training = True
+    @property
+    def training(self):
+        """Whether the module is in training mode (``train()``, ``eval()``). A function being
+        compiled that reads it makes its plan depend on it: the plan retraces when it changes."""
+        if mode.trace is not None:
+            mode.trace.guard(self, "training", self._training)
+        return self._training
+
+    @training.setter
+    def training(self, value):
+        object.__setattr__(self, "_training", bool(value))
 
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())

@@ -17,7 +17,9 @@ passing one is a TypeError naming the layer. A sequence has at least one time st
 """
 
 import math
+import warnings
 
+from .. import functional as F
 from .. import ops
 from ..creation import zeros
 from ..random import get_rng_state, set_rng_state
@@ -261,6 +263,7 @@ class RNNBase(Module):
         num_layers=1,
         bias=True,
         batch_first=False,
+        dropout=0.0,
         bidirectional=False,
         dtype=None,
         **options,
@@ -269,11 +272,20 @@ class RNNBase(Module):
         name = type(self).__name__
         check_sizes(name, input_size=input_size, hidden_size=hidden_size, num_layers=num_layers)
         check_flags(name, bias=bias, batch_first=batch_first, bidirectional=bidirectional)
+        F.check_probability(dropout, name)
+        if dropout > 0 and num_layers == 1:
+            warnings.warn(
+                f"{name}: dropout={dropout} has no effect with num_layers=1: it applies to the "
+                "outputs of every layer but the last",
+                UserWarning,
+                stacklevel=2,
+            )
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.bias = bias
         self.batch_first = batch_first
+        self.dropout = float(dropout)
         self.bidirectional = bidirectional
         self.math = _make_math(self.math_class, name, options)
         self._math_args = options
@@ -368,9 +380,13 @@ class RNNBase(Module):
         return out, (h_n if batched else h_n.squeeze(1))
 
     def _run(self, x, states):
-        """All layers and directions. ``states[i]`` is the initial state of layer/direction i."""
+        """All layers and directions. ``states[i]`` is the initial state of layer/direction i.
+        In training mode with ``dropout`` > 0, each layer's output but the last one's goes
+        through dropout before the next layer reads it, as in PyTorch."""
         finals = []
         for layer in range(self.num_layers):
+            if layer > 0 and self.dropout > 0 and self.training:
+                x = F.dropout(x, self.dropout)
             outputs = []
             for reverse in (False, True)[: self.num_directions]:
                 index = layer * self.num_directions + reverse
@@ -394,6 +410,7 @@ class RNNBase(Module):
             ("num_layers", 1),
             ("bias", True),
             ("batch_first", False),
+            ("dropout", 0.0),
             ("bidirectional", False),
         ):
             if getattr(self, name) != default:
