@@ -70,12 +70,15 @@ def test_the_status_line_shows_progress(text_file, tmp_path, capsys):
         assert part in status
 
 
-def test_a_run_stopped_and_resumed_gives_the_metrics_of_an_uninterrupted_run(text_file, tmp_path):
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_a_run_stopped_and_resumed_gives_the_metrics_of_an_uninterrupted_run(
+    text_file, tmp_path, dropout
+):
     whole = tmp_path / "whole"
-    Trainer(tiny_config(text_file, whole), whole, quiet=True).run()
+    Trainer(tiny_config(text_file, whole, dropout=dropout), whole, quiet=True).run()
 
     parts = tmp_path / "parts"
-    first = Trainer(tiny_config(text_file, parts), parts, quiet=True)
+    first = Trainer(tiny_config(text_file, parts, dropout=dropout), parts, quiet=True)
     step_once = first.train_step_or_rollback
 
     def stop_at_five():
@@ -88,7 +91,7 @@ def test_a_run_stopped_and_resumed_gives_the_metrics_of_an_uninterrupted_run(tex
     with pytest.raises(KeyboardInterrupt):
         first.run()
     assert mg.load(parts / LATEST)["step"] == 5 and mg.load(parts / CHECKPOINT)["step"] == 3
-    Trainer(tiny_config(text_file, parts), parts, resume=True, quiet=True).run()
+    Trainer(tiny_config(text_file, parts, dropout=dropout), parts, resume=True, quiet=True).run()
     assert not (parts / LATEST).exists()  # superseded by the next checkpoint
 
     a, b = metric_rows(whole), metric_rows(parts)
@@ -432,7 +435,13 @@ def test_resume_refuses_fewer_steps_than_the_run_has_made(trained, capsys):
 
 
 @pytest.mark.parametrize(
-    "model", [dict(model="gru"), dict(model="lstm", layers=2), dict(model="rnn", optim="sgd")]
+    "model",
+    [
+        dict(model="gru"),
+        dict(model="lstm", layers=2),
+        dict(model="rnn", optim="sgd"),
+        dict(model="gru", layers=2, dropout=0.3),
+    ],
 )
 def test_a_compiled_run_writes_the_metrics_of_an_eager_run_bit_for_bit(text_file, tmp_path, model):
     runs = {}
@@ -466,3 +475,30 @@ def test_no_compile_is_an_option_of_train_and_task_and_of_a_resumed_run(text_fil
                            "--batch", "8", "--steps", "2", "--no-compile", "--quiet"],
                           capture_output=True, text=True)  # fmt: skip
     assert task.returncode == 0 and "final test MSE" in task.stdout, task.stderr
+
+
+def test_with_dropout_validation_runs_in_eval_mode_and_training_mode_comes_back(
+    text_file, tmp_path
+):
+    out = tmp_path / "run"
+    with Trainer(tiny_config(text_file, out, dropout=0.5, layers=2), out) as trainer:
+        first = trainer.validate()
+        assert trainer.model.training and trainer.validate() == first
+        trainer.train_step()
+        assert trainer.model.training and trainer.model.rnn.training
+        assert trainer.loss_and_state.traces == 1  # the plan still fits after validating
+
+
+def test_dropout_is_an_option_of_train_that_a_resumed_run_keeps(text_file, tmp_path, capsys):
+    out = str(tmp_path / "run")
+    args = ["train", "--text", text_file, "--steps", "3", "--out", out, "--dropout", "0.2"]
+    assert cli.main([*args, *TINY]) == 0
+    with open(os.path.join(out, "config.json")) as f:
+        assert json.load(f)["dropout"] == 0.2
+    capsys.readouterr()
+    assert cli.main(["train", "--resume", out, "--dropout", "0.5"]) == 2
+    assert "--dropout 0.5: the run in" in capsys.readouterr().err
+    assert cli.main(["train", "--text", text_file, "--dropout", "1", *TINY]) == 2
+    assert "argument --dropout: expected a probability in [0, 1), got '1'" in (
+        capsys.readouterr().err
+    )
