@@ -344,6 +344,9 @@ def run_train(args):
     except Stopped as error:
         print(f"minigrad train: {error}", file=sys.stderr)
         return 1
+    finally:
+        if trainer is not None:
+            trainer.close()  # run() has, unless something failed before it began
     _summary(trainer, started_at, rows)
     if args.plot:
         from .train import plot_metrics, read_metrics

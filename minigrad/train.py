@@ -23,6 +23,7 @@ import math
 import os
 import signal
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -119,7 +120,8 @@ class StopSignals:
         self.previous = {}
 
     def __enter__(self):
-        if self.depth == 0:
+        # Only the main thread may set handlers; elsewhere signals keep their usual effect.
+        if self.depth == 0 and threading.current_thread() is threading.main_thread():
             for signum in (signal.SIGINT, signal.SIGTERM):
                 self.previous[signum] = signal.signal(signum, self._note)
         self.depth += 1
@@ -130,6 +132,7 @@ class StopSignals:
         if self.depth == 0:
             for signum, handler in self.previous.items():
                 signal.signal(signum, handler)
+            self.previous.clear()
 
     def _note(self, signum, frame):
         self.signum = signum
