@@ -191,7 +191,7 @@ TRAINING_OPTIONS = {  # option: (type, help); defaults come from minigrad.train.
     "--seed": (non_negative_int, "random seed"),
     "--save-every": (positive_int, "steps between checkpoints"),
     "--log-every": (positive_int, "steps between metrics rows (with a validation pass)"),
-    "--val-chars": (positive_int, "validation characters: the held-out text's first N"),
+    "--val-chars": (positive_int, "validation characters to predict, at most"),
     "--max-rollbacks": (non_negative_int, "rollbacks allowed before giving up"),
     "--sample-length": (non_negative_int, "characters of the closing sample"),
     "--temperature": (positive_float, "temperature of the closing sample"),
@@ -267,10 +267,10 @@ def _train_config(args):
 
 
 def _check_val_chars(config):
-    if config.val_chars <= config.seq_len:
+    if config.val_chars < config.seq_len:
         raise UsageError(
-            f"--val-chars {config.val_chars}: one validation chunk of --seq-len "
-            f"{config.seq_len} needs at least {config.seq_len + 1} characters"
+            f"--val-chars {config.val_chars}: one validation chunk predicts --seq-len "
+            f"{config.seq_len} characters, so at least that many are needed"
         )
 
 

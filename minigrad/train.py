@@ -284,7 +284,7 @@ class Trainer:
         self.vocab = Vocabulary.of_text(text)
         ids = self.vocab.encode(text)
         train_ids, val_ids = split(ids)
-        val_ids = val_ids[: config.val_chars]
+        val_ids = val_ids[: config.val_chars + 1]  # the characters predicted, and one before
         check_length(len(ids), len(train_ids), len(val_ids), config.batch, config.seq_len)
         self.sizes = (len(ids), len(train_ids), len(val_ids))
         self.batches = Batches(train_ids, config.batch, config.seq_len)
@@ -359,7 +359,8 @@ class Trainer:
             f"{n_params:,} parameters; {c.optim}, learning rate "
             f"{self.optimizer.param_groups[0]['lr']:g}, clip {c.clip:g}",
             f"text: {source}: {total:,} characters, "
-            f"{len(self.vocab)} distinct; {train:,} for training, {val:,} for validation",
+            f"{len(self.vocab)} distinct; {train:,} for training, {val - 1:,} to predict in "
+            "validation",
         ]
 
     # ---- checkpoints ----------------------------------------------------------------------

@@ -223,13 +223,13 @@ def test_a_short_text_is_reported_in_the_users_own_numbers(tmp_path):
 
 def test_val_chars_sets_the_validation_text_and_must_hold_one_chunk(text_file, tmp_path):
     proc = minigrad("train", "--text", text_file, "--out", tmp_path / "r", *TINY,
-                    "--val-chars", "8")  # fmt: skip
-    one_line_error(proc, 2, "--val-chars 8: one validation chunk of --seq-len 8 needs at least 9")
+                    "--val-chars", "7")  # fmt: skip
+    one_line_error(proc, 2, "--val-chars 7: one validation chunk predicts --seq-len 8 characters")
     out = tmp_path / "run"
     proc = minigrad("train", "--text", text_file, "--steps", "3", "--out", out, *TINY,
                     "--val-chars", "40")  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    assert "40 for validation" in proc.stdout
+    assert "40 to predict in validation" in proc.stdout
 
 
 # ---- 5. speed is training speed; 6. feedback from the first second -----------------------------
