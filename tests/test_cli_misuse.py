@@ -174,6 +174,24 @@ def test_resume_may_change_the_rate_and_the_run_length_and_config_json_follows(r
     assert mg.load(run / CHECKPOINT)["optimizer"]["param_groups"][0]["lr"] == 0.0005
 
 
+def test_a_run_stopped_by_max_rollbacks_is_rescued_with_a_lower_rate(text_file, tmp_path):
+    out = tmp_path / "run"
+    diverging = ["--model", "rnn", "--nonlinearity", "relu", "--optim", "sgd", "--lr", "1e6",
+                 "--clip", "0", "--max-rollbacks", "1"]  # fmt: skip
+    proc = minigrad("train", "--text", text_file, "--steps", "6", "--out", out, *TINY,
+                    *diverging)  # fmt: skip
+    assert proc.returncode == 1 and "training diverged 2 times" in proc.stderr, proc.stderr
+    assert f"--resume {out} with a lower --lr" in proc.stderr
+    again = minigrad("train", "--resume", out, "--quiet")
+    assert again.returncode == 1 and "training diverged" in again.stderr  # the same divergence
+    rescued = minigrad("train", "--resume", out, "--lr", "0.01", "--max-rollbacks", "3",
+                       "--quiet")  # fmt: skip
+    assert rescued.returncode == 0, rescued.stderr
+    rows = metric_rows(out)
+    assert int(rows[-1]["step"]) == 6 and float(rows[-1]["lr"]) == 0.01
+    assert json.loads((out / "config.json").read_text())["lr"] == 0.01
+
+
 def test_a_moved_text_is_found_again_by_its_content(run, text_file, tmp_path):
     moved = tmp_path / "elsewhere" / "moved.txt"
     moved.parent.mkdir()
