@@ -5,6 +5,7 @@ Commands:
   sample      generate text from a trained model's checkpoint
   task        the long-range tasks (the adding problem) that show vanishing and its fixes
   vanishing   print ‖∂h_T/∂h_k‖ against distance for σ-RNN, tanh-RNN, LSTM and GRU
+  tour        the first example step by step: values, graph, backward, the chain rule by hand
 
 A bad option gets a one-line error and exit status 2, never a traceback.
 """
@@ -491,6 +492,32 @@ def mse_text(value):
     return f"{value:.4f}" if abs(value) < 1e4 else f"{value:.4g}"
 
 
+# ---- tour -------------------------------------------------------------------------------------
+
+
+def _add_tour(commands):
+    p = commands.add_parser(
+        "tour",
+        help="the first example step by step: values, graph, backward, the chain rule by hand",
+        description="Run y = σ(Wx + b) and show its forward values, its graph, the backward "
+        "pass as the engine ran it, and every gradient beside the chain rule written out by "
+        "hand.",
+    )
+    p.add_argument("--png", type=png_file, metavar="FILE.png",
+                   help="draw the graph to FILE.png (needs: pip install -e '.[plot]')")  # fmt: skip
+    p.set_defaults(run=run_tour)
+
+
+def run_tour(args):
+    from .tour import tour
+
+    if args.png and not matplotlib_available():
+        raise UsageError(f"--png needs matplotlib; {PLOT_HINT}")
+    text, largest = tour(args.png)
+    print(text)
+    return 0 if largest < 1e-12 else 1
+
+
 def build_parser():
     parser = _Parser(
         prog="minigrad", description="minigrad's language model, experiments and tools"
@@ -500,10 +527,11 @@ def build_parser():
     _add_sample(commands)
     _add_task(commands)
     _add_vanishing(commands)
+    _add_tour(commands)
     return parser
 
 
-COMMANDS = ("train", "sample", "task", "vanishing")
+COMMANDS = ("train", "sample", "task", "vanishing", "tour")
 # A negative number, which argparse would take for an option: "-1e-3", "-.5", "-inf".
 NEGATIVE_NUMBER = re.compile(r"-(\d+\.?\d*|\.\d+)(e[-+]?\d+)?|-(inf|infinity|nan)", re.I)
 
