@@ -225,3 +225,17 @@ def test_the_tours_engine_gradients_are_the_tensors_own():
     assert np.array_equal(rows["∂L/∂W"][0], tensors["W"].grad.data)
     y = tensors["y"].data
     assert np.max(np.abs(rows["∂L/∂z"][0] - y * (1 - y))) < 1e-12
+
+
+def test_the_tour_command_in_process_and_its_png_option_without_matplotlib(
+    tmp_path, capsys, monkeypatch
+):
+    from minigrad import cli
+
+    assert cli.main(["tour"]) == 0
+    assert "largest difference over every gradient: 0" in capsys.readouterr().out
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    assert cli.main(["tour", "--png", str(tmp_path / "g.png")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--png needs matplotlib" in err
+    assert not (tmp_path / "g.png").exists()
