@@ -1,4 +1,4 @@
-"""minigrad.autograd: gradcheck, jacobian, hessian, vjp, hvp and detect_anomaly."""
+"""minigrad.autograd: gradcheck, jacobian, hessian, vjp, jvp, hvp and detect_anomaly."""
 
 import numpy as np
 import pytest
@@ -12,6 +12,7 @@ from minigrad.autograd import (
     hessian,
     hvp,
     jacobian,
+    jvp,
     vjp,
 )
 
@@ -195,6 +196,80 @@ def test_hvp_equals_the_hessian_times_v():
         lambda a, b: (a * a * b).sum(), (mg.ones(1), mg.ones(1)), (mg.ones(1), mg.ones(1))
     )
     assert ha.tolist() == [4.0] and hb.tolist() == [2.0]
+
+
+def test_hvp_v_may_be_omitted_for_one_one_element_input():
+    _, hv = hvp(lambda x: (x**3).sum(), mg.tensor([2.0]))
+    assert hv.tolist() == [12.0]  # 6x · 1
+
+
+# ---- jvp ------------------------------------------------------------------------------------
+
+
+def test_jvp_returns_the_output_and_j_times_v():
+    out, jv = jvp(lambda x: x * x, mg.tensor([1.0, 2.0]), mg.tensor([1.0, 10.0]))
+    assert out.tolist() == [1.0, 4.0] and jv.tolist() == [2.0, 40.0]
+    A = np.array([[1.0, 2.0, 0.0], [0.0, -1.0, 3.0]])
+    _, jv = jvp(lambda x: mg.tensor(A) @ x, mg.ones(3), mg.tensor([1.0, 2.0, 3.0]))
+    assert jv.tolist() == (A @ [1.0, 2.0, 3.0]).tolist()
+
+
+def test_jvp_of_tuples_sums_over_inputs_and_is_shaped_like_the_outputs():
+    f = lambda a, b: ((a * b).sum(), a - 2 * b)  # noqa: E731
+    a, b = mg.tensor([1.0, 2.0]), mg.tensor([3.0, 4.0])
+    (s, d), (js, jd) = jvp(f, (a, b), (mg.tensor([1.0, 0.0]), mg.tensor([0.0, 1.0])))
+    assert s.item() == 11.0 and d.tolist() == [-5.0, -6.0]
+    assert js.shape == () and js.item() == 3.0 + 2.0  # b·v_a + a·v_b
+    assert jd.tolist() == [1.0, -2.0]
+
+
+def test_jvp_of_an_output_that_ignores_the_inputs_is_zero():
+    (_, k), (jx, jk) = jvp(lambda x: (x * 3, mg.ones(2)), mg.ones(2), mg.ones(2))
+    assert jx.tolist() == [3.0, 3.0] and jk.tolist() == [0.0, 0.0] and k.tolist() == [1.0, 1.0]
+    _, jy = jvp(lambda x, y: x * 2, (mg.ones(2), mg.ones(3)), (mg.zeros(2), mg.ones(3)))
+    assert jy.tolist() == [0.0, 0.0]
+
+
+def test_jvp_v_may_be_omitted_only_for_one_one_element_input():
+    out, jv = jvp(lambda x: x.exp(), mg.tensor(1.0))
+    assert out.item() == jv.item() == np.exp(1.0)
+    for inputs in (mg.ones(2), (mg.ones(1), mg.ones(1))):
+        with pytest.raises(ValueError, match="jvp: v may be omitted only when the input is one"):
+            jvp(lambda *xs: xs[0] * 2, inputs)
+
+
+def test_jvp_checks_its_tangents_and_types_and_names_itself():
+    f = lambda x: x * x  # noqa: E731
+    with pytest.raises(ValueError, match=r"jvp: vector 0 has shape \(1,\), its input has \(3,\)"):
+        jvp(f, mg.ones(3), mg.ones(1))
+    with pytest.raises(ValueError, match="jvp: got 2 vectors for 1 inputs"):
+        jvp(f, mg.ones(3), (mg.ones(3), mg.ones(3)))
+    with pytest.raises(TypeError, match="jvp: v must be Tensors, got ndarray"):
+        jvp(f, mg.ones(3), np.ones(3))
+    with pytest.raises(TypeError, match="jvp: inputs must be Tensors, got list"):
+        jvp(f, [[1.0, 2.0]], mg.ones(2))
+    with pytest.raises(TypeError, match="jvp: inputs must be floating point, got dtype int64"):
+        jvp(f, mg.tensor([1, 2]), mg.ones(2))
+    with pytest.raises(TypeError, match="jvp: outputs must be Tensors, got float"):
+        jvp(lambda x: 3.0, mg.ones(2), mg.ones(2))
+
+
+def test_jvp_leaves_its_inputs_alone_and_detaches_unless_create_graph():
+    x = mg.tensor([1.0, 2.0])
+    out, jv = jvp(lambda x: x**3, x, mg.ones(2))
+    assert not (x.requires_grad or out.requires_grad or jv.requires_grad)
+    x = leaf([1.0, 2.0])
+    out, jv = jvp(lambda x: x**3, x, mg.ones(2), create_graph=True)  # J v = 3x²
+    assert out.requires_grad and jv.requires_grad and jv.tolist() == [3.0, 12.0]
+    jv.sum().backward()
+    assert x.grad.tolist() == [6.0, 12.0] and x.grad_fn is None
+
+
+def test_jvp_with_create_graph_is_differentiable_in_the_tangent_too():
+    x, v = mg.tensor([1.0, 2.0]), leaf([1.0, 1.0])
+    _, jv = jvp(lambda x: x * x, x, v, create_graph=True)  # J v = 2x ⊙ v
+    jv.sum().backward()
+    assert v.grad.tolist() == [2.0, 4.0]
 
 
 # ---- detect_anomaly -------------------------------------------------------------------------

@@ -3,13 +3,14 @@
 * ``backward``: reverse mode into ``.grad`` (``minigrad.engine``); ``grad``: the
   same pass, returning the gradients (``functional.py``).
 * ``gradcheck``: analytic gradients against central finite differences.
-* ``jacobian``, ``hessian``, ``vjp``, ``hvp``: whole derivatives of a function.
+* ``jacobian``, ``hessian``, ``vjp``, ``jvp``, ``hvp``: whole derivatives of a function
+  (``jvp``, forward mode's J v, by two reverse passes).
 * ``detect_anomaly``: stop at the first op that produces NaN or inf.
 """
 
 from ..engine import backward
 from ..grad_mode import detect_anomaly, enable_grad, no_grad, set_grad_enabled
-from .functional import grad, hessian, hvp, jacobian, vjp
+from .functional import grad, hessian, hvp, jacobian, jvp, vjp
 from .gradcheck import GradcheckError, gradcheck
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "hessian",
     "hvp",
     "jacobian",
+    "jvp",
     "no_grad",
     "set_grad_enabled",
     "vjp",

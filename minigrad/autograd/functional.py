@@ -1,11 +1,13 @@
 """Derivatives returned rather than stored: ``grad``, and whole derivatives of a function,
-``jacobian``, ``hessian``, ``vjp`` and ``hvp``.
+``jacobian``, ``hessian``, ``vjp``, ``jvp`` and ``hvp``.
 
 ``grad`` is ``torch.autograd.grad``: the engine's one gradient pass
 (``engine.gradients``), asked for chosen tensors, with ``.grad`` left alone.
 As in ``torch.autograd.functional``, the other functions' inputs need not
 require grad: each differentiates with respect to fresh leaves that share the
-inputs' data. Reverse mode gives one row of a Jacobian per backward pass.
+inputs' data. Reverse mode gives one row of a Jacobian per backward pass;
+``jvp``, forward mode's product J v, is two reverse passes (the double-backward
+trick).
 """
 
 import numpy as np
@@ -174,11 +176,66 @@ def vjp(fn, inputs, v=None):
     return outputs if outputs_are_tuple else outputs[0], grads if is_tuple else grads[0]
 
 
-def hvp(fn, inputs, v):
-    """(fn(inputs), Hv): a Hessian-vector product without forming H (two reverse passes)."""
+def _tangents(v, xs, name):
+    """``v`` as a tuple of tangents matching ``xs``; ones when omitted for a one-element input."""
+    if v is None:
+        if len(xs) != 1 or xs[0].data.size != 1:
+            raise ValueError(
+                f"{name}: v may be omitted only when the input is one Tensor with one element"
+            )
+        return (Tensor._wrap(np.ones(xs[0].shape, dtype=xs[0].dtype)),)
+    vs, _ = _as_tuple(v, name, "v")
+    _check_like(vs, xs, name)
+    return vs
+
+
+def jvp(fn, inputs, v=None, create_graph=False):
+    """(fn(inputs), J v): the output and its Jacobian-vector product with tangent ``v``.
+
+    As ``torch.autograd.functional.jvp``: ``v`` matches ``inputs`` (a Tensor,
+    or a tuple of them), and may be omitted when the input is one Tensor with
+    one element; the product is shaped like the output (a tuple for a tuple of
+    outputs), zero for an output that does not depend on the inputs. With
+    ``create_graph`` the output and the product stay differentiable.
+    PyTorch's ``strict`` is not taken (nor by ``vjp``).
+
+    The engine has no forward mode, so this is the double-backward trick. For
+    a dummy cotangent u of the output's shape, reverse mode gives
+
+        g(u) = uᵀJ = Σ_i u_i ∂y_i/∂x,
+
+    and with ``create_graph`` the pass that computes g is itself recorded.
+    g is linear in u, so
+
+        ∂/∂u (g(u) · v) = ∂/∂u (uᵀ J v) = J v,
+
+    whatever u's value is (it is zero here): a second reverse pass, from
+    g · v back to u, returns J v. Cost: two backward passes (the first
+    recorded) for the whole of J v, where ``jacobian`` takes one per output
+    element.
+    """
+    xs, _ = _as_tuple(inputs, "jvp", "inputs")
+    vs = _tangents(v, xs, "jvp")
+    with enable_grad():
+        leaves = _leaves(xs, create_graph, "jvp")
+        ys, outputs_are_tuple = _as_tuple(fn(*leaves), "jvp", "outputs")
+        us = tuple(_zeros(y).requires_grad_() for y in ys)
+        gs = _grads_or_zeros(ys, leaves, us, create_graph=True)  # g(u) = uᵀJ, recorded
+        dot = sum((g * w).sum() for g, w in zip(gs, vs))
+        jv = _grads_or_zeros(dot, us, create_graph=create_graph)
+    outputs = ys if create_graph else tuple(y.detach() for y in ys)
+    if outputs_are_tuple:
+        return outputs, jv
+    return outputs[0], jv[0]
+
+
+def hvp(fn, inputs, v=None):
+    """(fn(inputs), Hv): a Hessian-vector product without forming H (two reverse passes).
+
+    ``v`` matches ``inputs``; as in PyTorch, it may be omitted for one one-element input.
+    """
     xs, is_tuple = _as_tuple(inputs, "hvp", "inputs")
-    vs, _ = _as_tuple(v, "hvp", "v")
-    _check_like(vs, xs, "hvp")
+    vs = _tangents(v, xs, "hvp")
     with enable_grad():
         leaves = _leaves(xs, False, "hvp")
         y = _scalar_output(fn, leaves, "hvp")
