@@ -17,6 +17,14 @@ This module computes each piece: the analytic Jacobians and their ordered
 product, γ, λ₁ and the bound, a W_hh with a chosen λ₁, and the gradient flow
 measured by the engine for RNN, LSTM and GRU. It uses only minigrad's public
 API.
+
+The same product can be multiplied forward in time: real-time recurrent
+learning (``rtrl_gradients``) carries P_t = ∂h_t/∂θ from step to step,
+
+    P_t = diag(act'(z_t)) (W_hh P_{t−1} + ∂z_t/∂θ),
+
+in plain numpy: no stored past, but H·P numbers per sequence and O(H·H·P)
+work per step, where BPTT keeps T hidden states and does O(H²) per step.
 """
 
 import math
@@ -250,3 +258,161 @@ def jacobian_norms(model, xs, h0=None):
         for k, g in enumerate(grads):
             rows[k].append(np.zeros(size) if g is None else g.data)
     return np.array([np.linalg.norm(np.array(r), 2) for r in rows])
+
+
+# ---- the same gradient forward in time: real-time recurrent learning ---------------------------
+
+#: The parameters a hidden state depends on, in the order θ is flattened for RTRL; the names are
+#: those of ``CharRNN(model="rnn")`` (and of spec/bptt_reference.py).
+RECURRENT_PARAMETERS = (
+    "embedding.weight",
+    "rnn.weight_ih_l0",
+    "rnn.weight_hh_l0",
+    "rnn.bias_ih_l0",
+    "rnn.bias_hh_l0",
+)
+#: The head's parameters: they reach the loss only at their own step, through the logits.
+HEAD_PARAMETERS = ("head.weight", "head.bias")
+
+
+def activation(nonlinearity, z):
+    """act(z) elementwise, as a numpy array: the engine's σ, tanh or relu."""
+    if nonlinearity not in GAMMA:
+        raise ValueError(
+            f"activation: unknown nonlinearity {nonlinearity!r}; expected one of {sorted(GAMMA)}"
+        )
+    return getattr(Tensor(z), nonlinearity)().data
+
+
+def immediate_jacobian(params, tokens, h_prev):
+    """∂z_t/∂θ with h_{t−1} held fixed, of shape (B, H, P), for one step's tokens (B,).
+
+    θ is the recurrent parameters flattened in the order of ``RECURRENT_PARAMETERS``
+    (P numbers). For z = E[x] W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh, unit i:
+
+        ∂z_i/∂E[v, d]    = [x = v] W_ih[i, d]
+        ∂z_i/∂W_ih[k, d] = δ_ik E[x, d]
+        ∂z_i/∂W_hh[k, j] = δ_ik h_{t−1, j}
+        ∂z_i/∂b_ih[k]    = ∂z_i/∂b_hh[k] = δ_ik
+    """
+    embedding, w_ih = params["embedding.weight"], params["rnn.weight_ih_l0"]
+    B, H = h_prev.shape
+    one_hot = np.eye(embedding.shape[0])[tokens]  # (B, V)
+    unit = np.eye(H)[None, :, :, None]  # δ_ik, broadcast over b (axis 0) and j (axis 3)
+    blocks = (
+        one_hot[:, None, :, None] * w_ih[None, :, None, :],  # (B, H, V, D)
+        unit * embedding[tokens][:, None, None, :],  # (B, H, H, D)
+        unit * h_prev[:, None, None, :],  # (B, H, H, H)
+        np.broadcast_to(np.eye(H), (B, H, H)),  # b_ih
+        np.broadcast_to(np.eye(H), (B, H, H)),  # b_hh
+    )
+    return np.concatenate([b.reshape(B, H, -1) for b in blocks], axis=2)
+
+
+def rtrl_sensitivities(params, inputs, nonlinearity="sigmoid"):
+    """Run the RNN forward over inputs (T, B) token ids, yielding (h_t, P_t) for t = 1..T.
+
+    P_t = ∂h_t/∂θ, of shape (B, H, P): H·P numbers per sequence, carried from
+    step to step whatever T is. With h_0 = 0 and P_0 = 0 (h_0 does not depend
+    on θ), the chain rule for h_t = act(z_t(θ, h_{t−1}(θ))) gives
+
+        z_t = E[x_t] W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh,     h_t = act(z_t)
+        P_t = diag(act'(z_t)) (W_hh P_{t−1} + ∂z_t/∂θ)
+
+    Unrolled, P_t = Σ_{k≤t} (∏_{i=k+1..t} diag(act'(z_i)) W_hh) diag(act'(z_k)) ∂z_k/∂θ:
+    the ordered product of BPTT, each factor multiplied in as its step runs
+    (the earliest on the right), where BPTT multiplies them in from the loss
+    backwards. A step costs O(H·H·P), for the product W_hh P_{t−1}.
+    """
+    params = _rtrl_params("rtrl_sensitivities", params, RECURRENT_PARAMETERS)
+    inputs = _rtrl_inputs("rtrl_sensitivities", inputs)
+    activation(nonlinearity, np.zeros(0))  # an unknown name raises now, not at the first step
+    return _carry_sensitivities(params, inputs, nonlinearity)
+
+
+def _carry_sensitivities(params, inputs, nonlinearity):
+    embedding, w_ih, w_hh, b_ih, b_hh = (params[name] for name in RECURRENT_PARAMETERS)
+    size = sum(params[name].size for name in RECURRENT_PARAMETERS)
+    h = np.zeros((inputs.shape[1], w_hh.shape[0]))
+    p = np.zeros((*h.shape, size))
+    for tokens in inputs:
+        z = embedding[tokens] @ w_ih.T + b_ih + h @ w_hh.T + b_hh
+        dz = immediate_jacobian(params, tokens, h)
+        h = activation(nonlinearity, z)
+        p = activation_derivative(nonlinearity, z)[:, :, None] * (w_hh @ p + dz)
+        yield h, p
+
+
+def rtrl_gradients(params, inputs, targets, nonlinearity="sigmoid"):
+    """The σ- (or tanh-) RNN language model's loss J and ∂J/∂θ, forward in time (RTRL).
+
+    The model and loss of spec/bptt_reference.py, for inputs and targets of
+    shape (T, B) and N = T·B:
+
+        y_t = h_t W_outᵀ + b_out,     J = (1/N) Σ_t Σ_b [logsumexp(y_tb) − y_tb[target_tb]]
+
+    At step t, with d_t = ∂J/∂y_t = (softmax(y_t) − onehot(target_t)) / N:
+
+        ∂J/∂θ     += (d_t W_out) P_t      (∂J/∂h_t through step t's logits, times P_t)
+        ∂J/∂W_out += d_tᵀ h_t,    ∂J/∂b_out += Σ_b d_t      (the head's direct terms)
+
+    Nothing is kept from earlier steps but h_{t−1} and P_{t−1}: memory O(H·P)
+    per sequence, against BPTT's O(T·H); time O(T·H·H·P), against BPTT's
+    O(T·H²) (for an embedding no wider than H). With P ≈ H², that is O(H³)
+    memory and O(T·H⁴) time.
+    ``params`` maps the names of ``RECURRENT_PARAMETERS`` and ``HEAD_PARAMETERS``
+    to arrays or Tensors (e.g. a ``CharRNN(model="rnn")``'s ``state_dict()``).
+    Returns (J, {name: ∂J/∂name}).
+    """
+    params = _rtrl_params("rtrl_gradients", params, RECURRENT_PARAMETERS + HEAD_PARAMETERS)
+    inputs, targets = _rtrl_inputs("rtrl_gradients", inputs), np.asarray(targets)
+    if targets.shape != inputs.shape:
+        raise ValueError(
+            f"rtrl_gradients: targets have shape {targets.shape}, inputs {inputs.shape}"
+        )
+    w_out, b_out = (params[name] for name in HEAD_PARAMETERS)
+    n = targets.size
+    loss, d_theta = 0.0, 0.0
+    grads = {name: np.zeros_like(params[name]) for name in HEAD_PARAMETERS}
+    for (h, p), step_targets in zip(_carry_sensitivities(params, inputs, nonlinearity), targets):
+        step_loss, d_logits = _cross_entropy_step(h @ w_out.T + b_out, step_targets, n)
+        loss += step_loss
+        d_theta = d_theta + np.einsum("bh,bhp->p", d_logits @ w_out, p)
+        grads["head.weight"] += d_logits.T @ h
+        grads["head.bias"] += d_logits.sum(axis=0)
+    return loss, {**_unflatten(d_theta, params), **grads}
+
+
+def _cross_entropy_step(logits, targets, n):
+    """Σ_b [logsumexp(y_b) − y_b[target_b]] / n, and its gradient (softmax(y) − onehot) / n."""
+    rows = np.arange(len(targets))
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_z = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    d_logits = np.exp(shifted - log_z)
+    d_logits[rows, targets] -= 1.0
+    return float(np.sum(log_z[:, 0] - shifted[rows, targets])) / n, d_logits / n
+
+
+def _unflatten(theta, params):
+    """The flat vector θ (ordered as ``RECURRENT_PARAMETERS``) as {name: array of its shape}."""
+    shapes = [params[name].shape for name in RECURRENT_PARAMETERS]
+    pieces = np.split(theta, np.cumsum([math.prod(s) for s in shapes])[:-1])
+    return {name: v.reshape(s) for name, v, s in zip(RECURRENT_PARAMETERS, pieces, shapes)}
+
+
+def _rtrl_params(name, params, names):
+    """The parameters ``names`` as float64 arrays, by name."""
+    missing = [n for n in names if n not in params]
+    if missing:
+        raise ValueError(f"{name}: params lacks {', '.join(missing)}")
+    return {n: np.asarray(_array(params[n]), dtype=np.float64) for n in names}
+
+
+def _rtrl_inputs(name, inputs):
+    """Token ids of shape (T, B), T ≥ 1, as an array."""
+    inputs = np.asarray(inputs)
+    if inputs.ndim != 2 or inputs.shape[0] == 0:
+        raise ValueError(
+            f"{name}: inputs must be token ids of shape (T, B) with T ≥ 1, got {inputs.shape}"
+        )
+    return inputs

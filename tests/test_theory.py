@@ -5,6 +5,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import nn, theory
+from minigrad.models import CharRNN
 
 
 def test_gamma_and_slopes():
@@ -88,3 +89,66 @@ def test_gradient_and_jacobian_norms_agree_at_the_last_step():
     assert np.all(g <= j * np.sqrt(3) * (1 + 1e-12))  # ‖Jᵀ 1‖ ≤ ‖J‖₂ ‖1‖
     with pytest.raises(ValueError, match=r"jacobian_norms: expected an unbatched sequence"):
         theory.jacobian_norms(lstm, mg.randn(6, 1, 2))
+
+
+# ---- RTRL -------------------------------------------------------------------------------------
+
+
+def rtrl_model(seed=0):
+    mg.manual_seed(seed)
+    return CharRNN(7, 3, 4, model="rnn", nonlinearity="sigmoid")
+
+
+def test_rtrl_takes_a_state_dict_or_tensors_and_names_every_parameter():
+    model = rtrl_model()
+    inputs = np.array([[1, 2], [3, 0], [6, 6]])
+    loss, grads = theory.rtrl_gradients(model.state_dict(), inputs, inputs[::-1])
+    tensors = dict(model.named_parameters())
+    assert theory.rtrl_gradients(tensors, inputs, inputs[::-1])[0] == loss
+    assert set(grads) == set(theory.RECURRENT_PARAMETERS + theory.HEAD_PARAMETERS)
+    assert all(grads[name].shape == p.shape for name, p in tensors.items())
+
+
+def test_immediate_jacobian_is_the_engines_dz_dtheta_with_the_previous_state_fixed():
+    params = rtrl_model(1).state_dict()
+    tokens, h_prev = np.array([2, 5, 2]), np.random.default_rng(0).standard_normal((3, 4))
+    theta = tuple(mg.tensor(params[name]) for name in theory.RECURRENT_PARAMETERS)
+
+    def z(embedding, w_ih, w_hh, b_ih, b_hh):
+        return embedding[tokens] @ w_ih.T + b_ih + mg.tensor(h_prev) @ w_hh.T + b_hh
+
+    blocks = mg.autograd.jacobian(z, theta)
+    engine = np.concatenate([b.data.reshape(3, 4, -1) for b in blocks], axis=2)
+    analytic = theory.immediate_jacobian(params, tokens, h_prev)
+    assert analytic.shape == (3, 4, 7 * 3 + 4 * 3 + 4 * 4 + 4 + 4)
+    assert np.array_equal(analytic, engine)
+
+
+def test_activation_is_the_engines_and_knows_its_names():
+    z = np.array([-1.0, 0.0, 2.0])
+    assert theory.activation("relu", z).tolist() == [0.0, 0.0, 2.0]
+    assert np.array_equal(theory.activation("tanh", z), mg.tensor(z).tanh().data)
+    with pytest.raises(ValueError, match="activation: unknown nonlinearity 'gelu'"):
+        theory.activation("gelu", z)
+
+
+def test_rtrl_checks_its_arguments_before_the_first_step():
+    params = rtrl_model().state_dict()
+    inputs = np.zeros((3, 2), dtype=int)
+    with pytest.raises(ValueError, match="rtrl_gradients: params lacks head.weight, head.bias"):
+        theory.rtrl_gradients({k: params[k] for k in theory.RECURRENT_PARAMETERS}, inputs, inputs)
+    with pytest.raises(
+        ValueError, match=r"rtrl_gradients: inputs must be token ids of shape \(T, B\)"
+    ):
+        theory.rtrl_gradients(params, np.zeros(3, dtype=int), np.zeros(3, dtype=int))
+    with pytest.raises(ValueError, match=r"with T ≥ 1, got \(0, 2\)"):
+        theory.rtrl_sensitivities(params, np.zeros((0, 2), dtype=int))
+    with pytest.raises(
+        ValueError, match=r"rtrl_gradients: targets have shape \(3,\), inputs \(3, 2\)"
+    ):
+        theory.rtrl_gradients(params, inputs, inputs[:, 0])
+    with pytest.raises(ValueError, match="activation: unknown nonlinearity 'gelu'"):
+        theory.rtrl_sensitivities(params, inputs, "gelu")
+    without = {k: v for k, v in params.items() if k != "rnn.weight_hh_l0"}
+    with pytest.raises(ValueError, match="rtrl_sensitivities: params lacks rnn.weight_hh_l0$"):
+        theory.rtrl_sensitivities(without, inputs)
