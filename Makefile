@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint format demo bench clean
+.PHONY: test lint format demo bench rtrl-cost clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ demo: $(STAMP)
 # Speed against hand-written numpy (and PyTorch eager, if installed); writes benchmarks/results.md.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py
+
+# The σ-RNN gradient forward in time (RTRL) against BPTT: time and peak memory by H and T.
+rtrl-cost: $(STAMP)
+	$(BIN)/python benchmarks/rtrl.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
