@@ -1,6 +1,6 @@
 """The op table: one row per registered op, stating its math as a SymPy reference.
 
-Each row gives
+Each row (``minigrad.testing.Row``) gives
 
 * ``reference``: the op written with SymPy on object arrays of symbols. It is
   the definition the engine is checked against, value and exact derivatives.
@@ -8,84 +8,26 @@ Each row gives
 * ``cases``: the input shapes and parameters to try, including the
   broadcasting shapes scalar, (n,), (m, n) with (n,), and (m, 1) with (1, n).
 
-``spec/test_op_table.py`` runs every check of ``spec/harness.py`` on every row
-and case, and fails if a registered op has no row here.
+``spec/test_op_table.py`` runs every check of ``minigrad.testing`` (its
+``harness.py``) on every row and case, and fails if a registered op has no row here.
 """
-
-from dataclasses import dataclass, field
 
 import numpy as np
 import sympy as sp
 
-from .symbolic import elementwise, reduce_along
-
-# ---- where inputs come from ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Uniform:
-    """Floats uniform on [lo, hi], staying ``margin`` away from each point in ``avoid``."""
-
-    lo: float = -3.0
-    hi: float = 3.0
-    avoid: tuple = ()
-    margin: float = 0.1
-    differentiable = True
-
-    def sample(self, rng, shape):
-        x = rng.uniform(self.lo, self.hi, size=shape)
-        for _ in range(1000):
-            near = np.zeros(np.shape(x), dtype=bool)
-            for point in self.avoid:
-                near |= np.abs(x - point) < self.margin
-            if not near.any():
-                return x
-            x = np.where(near, rng.uniform(self.lo, self.hi, size=shape), x)
-        raise RuntimeError("Uniform.sample: could not stay away from the points to avoid")
-
-
-@dataclass(frozen=True)
-class Mask:
-    """Random booleans (a condition input: not differentiable)."""
-
-    differentiable = False
-
-    def sample(self, rng, shape):
-        return rng.random(shape) < 0.5
-
-
-ANY = Uniform()
-NONZERO = Uniform(avoid=(0.0,), margin=0.3)
-POSITIVE = Uniform(0.1, 5.0)
-
-
-@dataclass
-class Case:
-    shapes: tuple  # one shape per tensor input
-    params: dict = field(default_factory=dict)
-
-
-@dataclass
-class Row:
-    op: str
-    reference: object  # (*object arrays, **params) -> object array
-    cases: list
-    inputs: tuple = (ANY,)  # one sampler per input; the last one repeats
-    not_applicable: dict = field(default_factory=dict)  # check name -> why it cannot apply
-    function: object = None  # for composite functions: called instead of the registered op
-
-    def sampler(self, k):
-        return self.inputs[min(k, len(self.inputs) - 1)]
-
-
-UNARY = [Case(((),)), Case(((4,),)), Case(((3, 4),))]
-BINARY = [
-    Case(((), ())),
-    Case(((4,), (4,))),
-    Case(((3, 4), (4,))),
-    Case(((3, 1), (1, 4))),
-    Case(((), (3, 4))),
-]
+from minigrad.testing import (
+    ANY,
+    BINARY,
+    NONZERO,
+    POSITIVE,
+    UNARY,
+    Case,
+    Mask,
+    Row,
+    Uniform,
+    elementwise,
+    reduce_along,
+)
 
 
 def _reductions():

@@ -7,10 +7,7 @@ import sympy as sp
 
 import minigrad as mg
 import minigrad.functional as F
-
-from .harness import CHECKS, Problem, assert_close
-from .op_table import ANY, Case, Row
-from .symbolic import reduce_along
+from minigrad.testing import ANY, CHECKS, Case, Problem, Row, assert_close, reduce_along
 
 
 def _log_softmax(X, axis=-1):

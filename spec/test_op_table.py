@@ -4,8 +4,8 @@ float32, and second derivatives."""
 import pytest
 
 import minigrad as mg
+from minigrad.testing import CHECKS, Problem, applicable_checks
 
-from .harness import CHECKS, Problem
 from .op_table import ROWS
 
 _PROBLEMS = {}
@@ -22,8 +22,7 @@ CASES = [
     (row, i, check)
     for row in ROWS
     for i in range(len(row.cases))
-    for check in CHECKS
-    if check not in row.not_applicable
+    for check in applicable_checks(row)
 ]
 
 
