@@ -3,7 +3,10 @@
 * the dtype rules: how data becomes an array, and which dtypes can require grad;
 * ``ArrayMethods``, which ``Tensor`` inherits: shape and dtype, conversions to
   Python and numpy, ``len`` and iteration, comparisons (bool tensors, outside
-  the graph), ``argmax``, and printing.
+  the graph), ``argmax``, and printing;
+* ``named_error``: numpy's errors, named after the op or method that met them.
+  numpy refuses a Tensor (``Tensor.__array_ufunc__ = None``, so that no numpy
+  function drops the graph silently); that refusal also says what to use.
 
 The autodiff side of the Tensor is in ``tensor.py``.
 """
@@ -40,6 +43,26 @@ def to_array(data, dtype, where):
     return array
 
 
+# numpy's words when a ufunc (np.cos, np.exp, ...) is given a Tensor
+TENSOR_REFUSED = "does not support ufuncs (__array_ufunc__=None)"
+USE_MINIGRAD_OPS = (
+    ". numpy's functions take arrays, not Tensors, and a backward rule gets Tensors when the "
+    "backward pass is recorded (create_graph=True) so that it can be differentiated: write it "
+    "with minigrad's ops and operators, which take both, e.g. minigrad.cos(x) for np.cos(x)"
+)
+
+
+def named_error(error, name, detail=""):
+    """numpy's ValueError, IndexError or TypeError, its message starting with ``name:``. (numpy
+    raises subclasses whose constructors differ, so the plain builtin class is rebuilt.) Where
+    numpy refused a Tensor, the message says to use minigrad's ops instead."""
+    message = str(error) if str(error).startswith(f"{name}:") else f"{name}: {error}"
+    if TENSOR_REFUSED in message:
+        detail += USE_MINIGRAD_OPS
+    kind = next(k for k in (ValueError, IndexError, TypeError) if isinstance(error, k))
+    return kind(message + detail)
+
+
 def values_of(t, what):
     """``t.data``, for Python to use. While ``minigrad.compile`` traces a function, that would
     freeze the values into the plan, so the trace refuses it, naming ``what`` read them."""
@@ -53,6 +76,11 @@ class ArrayMethods:
     the Tensor but ``requires_grad`` and ``grad_fn``."""
 
     __slots__ = ()
+
+    # numpy must not treat a Tensor as an array: `ndarray * tensor` then falls through to
+    # Tensor.__rmul__ and keeps the graph instead of silently dropping it, and a numpy function
+    # given a Tensor raises (a TypeError that ``named_error`` completes with what to use).
+    __array_ufunc__ = None
 
     @property
     def shape(self):

@@ -13,7 +13,7 @@ import inspect
 
 import numpy as np
 
-from .array_methods import to_array
+from .array_methods import named_error, to_array
 from .switches import mode
 from .tensor import Tensor
 
@@ -37,7 +37,8 @@ class Op:
         (``sigmoid``, ``where``, ...): the engine calls it with Tensors when
         the backward pass is itself recorded (``create_graph=True``), so the
         gradient can be differentiated again, and with the plain numpy arrays
-        otherwise. A returned gradient may keep the broadcast shape of ``out``:
+        otherwise. (numpy's functions refuse Tensors: ``cos(x)``, not
+        ``np.cos(x)``.) A returned gradient may keep the broadcast shape of ``out``:
         the engine sums it back to the input. To compute a gradient only if its
         input needs one, return a function of no arguments in its place.
 
@@ -53,16 +54,26 @@ class Op:
     is the function users call: ``exp = Exp()``, then ``exp(x)``. Called with
     no Tensor at all (numbers and numpy arrays only), an op is just its numpy
     forward and returns an ndarray: without a Tensor there is no graph.
+
+    A second op under a registered name is a ValueError, unless it is made with
+    ``replace=True`` (``Softplus(replace=True)``, for a notebook cell run again):
+    then it takes the name's place in the registry. ``minigrad.ops.unregister``
+    removes a name.
     """
 
     name = None
     view = False  # forward may return a view of input 0; if it does, they share a version
     registry = {}  # every op made, by name (``minigrad.ops.registry()``)
 
-    def __init__(self):
+    def __init__(self, replace=False):
         self.name = self.name or type(self).__name__.lower()
-        if Op.registry.setdefault(self.name, self) is not self:
-            raise ValueError(f"Op: an op named {self.name!r} is already registered")
+        if self.name in Op.registry and not replace:
+            raise ValueError(
+                f"Op: an op named {self.name!r} is already registered; to define it again, make it "
+                f"with {type(self).__name__}(replace=True), or first call "
+                f"minigrad.ops.unregister({self.name!r})"
+            )
+        Op.registry[self.name] = self
         arguments = inspect.signature(self.forward).parameters.values()
         self.param_names = tuple(a.name for a in arguments if a.default is not a.empty)
         variadic = any(a.kind is a.VAR_POSITIONAL for a in arguments)
@@ -129,14 +140,6 @@ def _returned(out):
         f"{np.asarray(out).dtype} values, but an input requires grad; a differentiable op "
         "must return floats"
     )
-
-
-def named_error(error, name, detail=""):
-    """numpy's ValueError, IndexError or TypeError, its message starting with ``name:``. (numpy
-    raises subclasses whose constructors differ, so the plain builtin class is rebuilt.)"""
-    message = str(error) if str(error).startswith(f"{name}:") else f"{name}: {error}"
-    kind = next(k for k in (ValueError, IndexError, TypeError) if isinstance(error, k))
-    return kind(message + detail)
 
 
 def _as_tensors(inputs, name):
@@ -223,20 +226,25 @@ class Node:
         The rule gets Tensors when grad mode is on (the backward pass is recorded,
         ``create_graph``), so its gradients can be differentiated again, and the
         numpy arrays otherwise. ``_fit`` makes each gradient it returns match
-        its input.
+        its input. A TypeError in the rule (numpy refusing the Tensor it got, as
+        ``np.cos(x)`` does) is raised again naming the op, with what to do.
         """
         grad = grad if isinstance(grad, Tensor) else np.asarray(grad)  # a Scatter made whole
-        grads = self.op.backward(grad, *self._saved_values(), **self.params)
-        grads = grads if type(grads) is tuple else (grads,)
-        if len(grads) != len(self.inputs):
-            raise RuntimeError(
-                f"backward of '{self.name}': {len(grads)} gradients for {len(self.inputs)} inputs"
-            )
-        return [
-            (parent, _fit(g, t, self, i))
-            for i, (parent, g, t) in enumerate(zip(self.parents, grads, self.inputs))
-            if parent is not None and g is not None
-        ]
+        try:
+            grads = self.op.backward(grad, *self._saved_values(), **self.params)
+            grads = grads if type(grads) is tuple else (grads,)
+            if len(grads) != len(self.inputs):
+                raise RuntimeError(
+                    f"backward of '{self.name}': {len(grads)} gradients for {len(self.inputs)} "
+                    "inputs"
+                )
+            return [
+                (parent, _fit(g, t, self, i))
+                for i, (parent, g, t) in enumerate(zip(self.parents, grads, self.inputs))
+                if parent is not None and g is not None
+            ]
+        except TypeError as error:  # numpy refusing a Tensor, say: named after the op
+            raise named_error(error, f"backward of '{self.name}'") from error
 
     def _saved_values(self):
         """The output and the inputs, for the rule: Tensors when the backward pass is recorded,
@@ -264,10 +272,8 @@ def _fit(g, t, node, i):
     summed back over broadcast axes (the one place broadcasting is undone), cast to t's dtype."""
     if callable(g):
         g = g()
-    if not hasattr(g, "shape"):
-        raise TypeError(
-            f"backward of '{node.name}': a {type(g).__name__} for input {i}, not an array or None"
-        )
+    if not hasattr(g, "shape"):  # a TypeError, which vjp names after the op
+        raise TypeError(f"a {type(g).__name__} for input {i}, not an array or None")
     if g.shape != t.data.shape:
         g = _sum_to_shape(g, t.shape, node.name)
     if g.dtype != t.data.dtype:

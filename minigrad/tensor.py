@@ -44,10 +44,6 @@ class Tensor(ArrayMethods):
 
     __slots__ = ("data", "_grad", "_requires_grad", "grad_fn", "_version_counter", "__weakref__")
 
-    # numpy must not treat a Tensor as an array: `ndarray * tensor` then falls
-    # through to Tensor.__rmul__ and keeps the graph instead of silently dropping it.
-    __array_ufunc__ = None
-
     def __init__(self, data, requires_grad=False, dtype=None, copy=True):
         data = data.data if isinstance(data, Tensor) else data
         self.data = to_array(data, dtype, type(self).__name__) if copy else data
