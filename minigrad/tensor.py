@@ -338,6 +338,12 @@ class Tensor(ArrayMethods):
     def log(self):
         return ops.log(self)
 
+    def sin(self):
+        return ops.sin(self)
+
+    def cos(self):
+        return ops.cos(self)
+
     def sqrt(self):
         return ops.sqrt(self)
 

@@ -95,6 +95,8 @@ ROWS = [
     # elementwise functions
     Row("exp", elementwise(sp.exp), UNARY),
     Row("log", elementwise(sp.log), UNARY, (POSITIVE,)),
+    Row("sin", elementwise(sp.sin), UNARY),
+    Row("cos", elementwise(sp.cos), UNARY),
     Row("sqrt", elementwise(sp.sqrt), UNARY, (POSITIVE,)),
     Row("abs", elementwise(sp.Abs), UNARY, (NONZERO,)),
     Row("sign", elementwise(sp.sign), UNARY, (NONZERO,)),

@@ -23,10 +23,9 @@ SPELLINGS = {
     "maximum": (mg.Tensor.maximum, mg.maximum),
     "minimum": (mg.Tensor.minimum, mg.minimum),
 }
-UNARY = {
-    name: (getattr(mg.Tensor, name), getattr(mg, name))
-    for name in ["clone", "neg", "exp", "log", "sqrt", "abs", "sign", "sigmoid", "tanh", "relu"]
-}
+FUNCTIONS = ["clone", "neg", "exp", "log", "sin", "cos", "sqrt", "abs", "sign"]
+ACTIVATIONS = ["sigmoid", "tanh", "relu"]
+UNARY = {name: (getattr(mg.Tensor, name), getattr(mg, name)) for name in FUNCTIONS + ACTIVATIONS}
 REDUCTIONS = ["sum", "mean", "max", "min", "logsumexp", "log_softmax"]
 
 

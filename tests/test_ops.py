@@ -442,3 +442,21 @@ def test_addmm_is_x_plus_a_at_b_and_names_bad_shapes():
         ValueError, match=r"addmm: shapes \(2, 4\) and \(3, 3\) are not aligned \(4 != 3\)"
     ):
         mg.addmm(x, a, mg.ones(3, 3))
+
+
+@pytest.mark.parametrize(
+    ("op", "derivatives"),
+    [
+        (mg.sin, [np.cos, lambda x: -np.sin(x), lambda x: -np.cos(x), np.sin]),
+        (mg.cos, [lambda x: -np.sin(x), lambda x: -np.cos(x), np.sin, np.cos]),
+    ],
+)
+def test_sin_and_cos_differentiate_into_each_other_four_times_over(op, derivatives):
+    """Each rule is written with the other op, so create_graph differentiates it again:
+    sin' = cos, sin'' = −sin, sin''' = −cos, sin'''' = sin (and cos likewise)."""
+    x = leaf(np.linspace(-3.0, 3.0, 13))
+    y = op(x)
+    for derivative in derivatives:
+        (y,) = mg.grad(y.sum(), [x], create_graph=True)
+        np.testing.assert_allclose(y.data, derivative(x.data), rtol=0, atol=1e-15)
+        assert y.grad_fn is not None  # recorded, so the next derivative exists

@@ -1,7 +1,7 @@
 """Every differentiable op, grouped by domain; ``registry()`` lists them all.
 
-* ``elementwise``: + − × ÷ **, clone, neg, exp, log, sqrt, abs, sign, sigmoid, tanh, relu,
-  maximum, minimum, where, clip, to
+* ``elementwise``: + − × ÷ **, clone, neg, exp, log, sin, cos, sqrt, abs, sign, sigmoid, tanh,
+  relu, maximum, minimum, where, clip, to
 * ``reduction``: sum, mean, max, min, logsumexp, log_softmax (+ argmax, argmin: indices,
   not differentiable)
 * ``shape``: reshape, permute, broadcast_to, stack, concatenate (+ transpose, split, unbind,
@@ -10,8 +10,9 @@
 * ``linalg``: matmul, addmm
 
 To add an op, subclass ``minigrad.Op`` (``minigrad/graph.py``) (forward and backward side by
-side, the math in the docstring), create one instance, and add its row to the
-spec table in ``spec/op_table.py``. See "Add an op" in the README.
+side, the math in the docstring), create one instance, and check it against its SymPy row
+with ``minigrad.testing.check_row``; an op of the package has its row in ``spec/op_table.py``.
+See "Add an op" in the README.
 """
 
 from ..graph import Op
@@ -22,6 +23,7 @@ from .elementwise import (
     clip,
     clone,
     compare,
+    cos,
     div,
     exp,
     log,
@@ -33,6 +35,7 @@ from .elementwise import (
     relu,
     sigmoid,
     sign,
+    sin,
     sqrt,
     sub,
     tanh,
@@ -73,6 +76,7 @@ __all__ = [
     "clone",
     "compare",
     "concatenate",
+    "cos",
     "div",
     "exp",
     "flatten",
@@ -95,6 +99,7 @@ __all__ = [
     "reshape",
     "sigmoid",
     "sign",
+    "sin",
     "split",
     "sqrt",
     "squeeze",
@@ -116,5 +121,6 @@ def registry():
 
 
 def unregister(name):
-    """Remove an op from the registry (for ops defined in tests or notebooks)."""
+    """Remove an op from the registry (for ops defined in tests or notebooks). To put a new op
+    in the place of a registered one, make it with ``replace=True`` instead (``minigrad.Op``)."""
     del Op.registry[name]

@@ -1,4 +1,4 @@
-"""Elementwise ops: arithmetic, exp/log, activations, comparisons-as-selection, casts.
+"""Elementwise ops: arithmetic, exp/log, sin/cos, activations, comparisons-as-selection, casts.
 
 Binary ops broadcast by numpy's rules. Their backward rules return gradients
 in the broadcast shape of the output; the engine sums them back to each
@@ -127,6 +127,30 @@ class Exp(Op):
 
     def backward(self, grad, z, x):
         return grad * z
+
+
+class Sin(Op):
+    """z = sin x.    dz/dx = cos x.
+
+    The rule is written with ``cos``, an op, so under create_graph it is
+    recorded and differentiates again: d²z/dx² = −sin x.
+    """
+
+    def forward(self, x):
+        return np.sin(x)
+
+    def backward(self, grad, z, x):
+        return grad * cos(x)
+
+
+class Cos(Op):
+    """z = cos x.    dz/dx = −sin x (with ``sin``, an op, so it differentiates again)."""
+
+    def forward(self, x):
+        return np.cos(x)
+
+    def backward(self, grad, z, x):
+        return -grad * sin(x)
 
 
 def _check_nonnegative(name, x):
@@ -360,6 +384,8 @@ clone = Clone()
 neg = Neg()
 exp = Exp()
 log = Log()
+sin = Sin()
+cos = Cos()
 sqrt = Sqrt()
 abs = Abs()  # noqa: A001 - as torch.abs
 sign = Sign()
