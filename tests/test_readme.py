@@ -10,8 +10,12 @@ from minigrad import engine
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
-def python_blocks():
-    return re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
+def python_blocks(section=None):
+    """The README's Python blocks, in order: all of them, or those of one ``## section``."""
+    text = README.read_text(encoding="utf-8")
+    if section is not None:
+        text = text.split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", text, flags=re.S)
 
 
 def test_the_readme_has_its_examples():
