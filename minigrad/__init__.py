@@ -84,6 +84,11 @@ from .ops import (
 from .random import get_rng_state, initial_seed, manual_seed, set_rng_state
 from .serialization import CheckpointError, load, save
 
+# isort: split
+# The study and checking tools, as torch.testing is there after `import torch`: none of them
+# imports SymPy or matplotlib until it is used.
+from . import testing, theory, viz
+
 float32 = _np.dtype(_np.float32)
 float64 = _np.dtype(_np.float64)
 int64 = _np.dtype(_np.int64)

@@ -11,6 +11,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 - after choosing the backend
 
+from .files import save_figure  # noqa: E402
+
 FONT = 7  # points
 CHAR, LINE = FONT * 0.62 / 72, FONT * 1.35 / 72  # inches per character and per line
 PAD, GAP_X, GAP_Y = 0.12, 0.45, 0.25  # inside a box, between columns, between boxes
@@ -89,5 +91,5 @@ def render(picture, path):
         x, y, _, _ = boxes[key]
         ax.text(x, y, "\n".join(lines), ha="center", va="center", multialignment="left",
                 fontsize=FONT, family="monospace", bbox=STYLE[kind])  # fmt: skip
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path, dpi=120)
     plt.close(fig)

@@ -5,20 +5,20 @@ own; the structure around them (dicts, lists, tuples, numbers, strings,
 None) is stored as JSON in the entry ``__minigrad__``. Nothing is pickled,
 so loading a checkpoint never runs code.
 
-``save`` is atomic: it writes a temporary file in the same folder, flushes and
-fsyncs it, then renames it over the target with ``os.replace``. A crash at any
-moment leaves either the old file or the new one, never a half-written one.
+``save`` is atomic (``files.replacing``): it writes a temporary file in the same
+folder, flushes and fsyncs it, then renames it over the target with
+``os.replace``. A crash at any moment leaves either the old file or the new
+one, never a half-written one.
 """
 
 import errno
 import json
-import os
-import secrets
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from .files import replacing
 from .tensor import Tensor
 
 FORMAT = "minigrad-checkpoint"
@@ -83,14 +83,6 @@ def _decode(obj, arrays):
 # ---- save -------------------------------------------------------------------------------------
 
 
-def _fsync_directory(directory):
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _cannot_write(error_type, path, reason, code=None):
     """An ``error_type`` that names the user's ``path`` (never the temporary file), with the
     errno ``code`` of the OSError it replaces."""
@@ -111,22 +103,8 @@ def _check_target(path):
 
 
 def _write(path, manifest, arrays):
-    """Write the npz to a temporary file beside ``path`` and rename it over ``path``; the
-    temporary file is removed on any error."""
-    directory = path.parent
-    tmp = directory / f".{path.name}.{secrets.token_hex(8)}.tmp"
-    # Mode 0666 less the umask, as for any new file (mkstemp would make it 0600).
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **{MANIFEST: np.array(manifest)}, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_directory(directory)
+    with replacing(path, "wb") as f:
+        np.savez(f, **{MANIFEST: np.array(manifest)}, **arrays)
 
 
 def save(obj, path):

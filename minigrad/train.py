@@ -45,6 +45,7 @@ from .corpus import (
     unigram_bits,
 )
 from .creation import from_numpy
+from .files import replacing, save_figure
 from .grad_mode import no_grad
 from .models import CharRNN
 from .random import get_rng_state, manual_seed, set_rng_state
@@ -419,10 +420,8 @@ class Trainer:
         with open(path, newline="") as f:
             rows = list(csv.reader(f))
         kept = [rows[0]] + [r for r in rows[1:] if int(r[0]) <= self.step]
-        partial = path.with_name(path.name + ".tmp")
-        with open(partial, "w", newline="") as f:
+        with replacing(path, "w", newline="") as f:  # a kill leaves the old file or the new
             csv.writer(f).writerows(kept)
-        os.replace(partial, path)  # a kill midway leaves the old file, never an empty one
 
     # ---- one step -------------------------------------------------------------------------
 
@@ -660,10 +659,8 @@ def duration(seconds):
 
 def write_config(folder, config):
     """``config.json``, written atomically (a kill leaves the old file or the new one)."""
-    path = Path(folder) / "config.json"
-    partial = path.with_name(path.name + ".tmp")
-    partial.write_text(json.dumps(asdict(config), indent=2) + "\n")
-    os.replace(partial, path)
+    with replacing(Path(folder) / "config.json") as f:
+        f.write(json.dumps(asdict(config), indent=2) + "\n")
 
 
 # ---- sampling ----------------------------------------------------------------------------------
@@ -778,7 +775,7 @@ def plot_metrics(rows, clip, out):
     ax.set_ylabel("bits per character")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(Path(out) / "loss.png", dpi=90)
+    save_figure(fig, Path(out) / "loss.png", dpi=90)
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.semilogy(steps, [r["grad_norm"] for r in rows], label="gradient norm before clipping")
@@ -787,5 +784,5 @@ def plot_metrics(rows, clip, out):
     ax.set_xlabel("step")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(Path(out) / "grad_norm.png", dpi=90)
+    save_figure(fig, Path(out) / "grad_norm.png", dpi=90)
     plt.close(fig)

@@ -13,6 +13,7 @@ import numpy as np
 
 from . import nn, theory
 from .creation import randn
+from .files import save_figure
 from .random import manual_seed
 
 MODELS = ("sigmoid", "tanh", "lstm", "gru")
@@ -118,5 +119,5 @@ def plot(results, steps, path):
     axes[0][0].set_ylabel("‖∂h_T/∂h_k‖₂  (dashed: bound)")
     axes[0][-1].legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    save_figure(fig, path, dpi=90)
     plt.close(fig)

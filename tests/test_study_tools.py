@@ -10,7 +10,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import nn, viz
-from minigrad.autograd.trace import trace_backward
+from minigrad.autograd import trace_backward
 from minigrad.engine import toposort
 from minigrad.graph import Node
 
@@ -109,6 +109,23 @@ def test_draw_writes_a_png_or_an_svg(tmp_path):
     assert "<svg" in svg.read_text()
     rnn = nn.GRU(2, 3)
     viz.draw(rnn(mg.randn(40, 1, 2))[0].sum(), path=tmp_path / "cut.png", max_ops=25)
+
+
+def test_a_drawing_that_fails_midway_leaves_the_previous_picture_whole(tmp_path, monkeypatch):
+    plt = pytest.importorskip("matplotlib.pyplot")
+    W, b, x, z, loss = first_example()
+    png = viz.draw(loss, path=tmp_path / "g.png")
+    before = png.read_bytes()
+
+    def crash(fig, f, **kwargs):
+        f.write(b"half a picture")
+        raise KeyboardInterrupt("killed while drawing")
+
+    monkeypatch.setattr(plt.Figure, "savefig", crash)
+    with pytest.raises(KeyboardInterrupt):
+        viz.draw(loss * 2, path=png)
+    assert png.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["g.png"]  # no temporary file left
 
 
 def test_draw_and_to_dot_name_their_errors(tmp_path, monkeypatch):

@@ -6,12 +6,14 @@
 * ``jacobian``, ``hessian``, ``vjp``, ``jvp``, ``hvp``: whole derivatives of a function
   (``jvp``, forward mode's J v, by two reverse passes).
 * ``detect_anomaly``: stop at the first op that produces NaN or inf.
+* ``trace_backward``: watch a backward pass run, node by node (``trace.py``).
 """
 
 from ..engine import backward
 from ..grad_mode import detect_anomaly, enable_grad, no_grad, set_grad_enabled
 from .functional import grad, hessian, hvp, jacobian, jvp, vjp
 from .gradcheck import GradcheckError, gradcheck
+from .trace import trace_backward
 
 __all__ = [
     "GradcheckError",
@@ -26,5 +28,6 @@ __all__ = [
     "jvp",
     "no_grad",
     "set_grad_enabled",
+    "trace_backward",
     "vjp",
 ]
