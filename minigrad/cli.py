@@ -226,7 +226,7 @@ def _add_train(commands):
     )
     p.add_argument("--out", type=writable_folder, default=None, help="run folder (runs/MODEL-TIME)")
     p.add_argument("--resume", type=existing_run, metavar="DIR",
-                   help="continue the run in DIR (see the README for what may change)")  # fmt: skip
+                   help="continue the run in DIR (what may change: docs/training.md)")  # fmt: skip
     p.add_argument("--quiet", action="store_true", help="no live status line")
     p.add_argument(
         "--plot", action="store_true", help="write loss.png and grad_norm.png to the run folder"

@@ -1,8 +1,8 @@
 """The "Add an op" recipe, done from outside the package.
 
 The harness picks a new op up, passes it when its derivative is right, and
-fails it when its derivative is wrong. The README's recipe runs as written
-from a folder outside the repository. (conftest.py removes the ops each test
+fails it when its derivative is wrong. The recipe of docs/extending.md runs as
+written from a folder outside the repository. (conftest.py removes the ops each test
 registers.)
 """
 
@@ -20,7 +20,7 @@ from minigrad import Op
 from minigrad.testing import UNARY, Row, check_row, elementwise
 from spec.op_table import ROWS
 from spec.test_op_table import missing_rows
-from tests.test_readme import python_blocks
+from tests.test_docs import ROOT, python_blocks
 
 SOFTPLUS = elementwise(lambda x: sp.log(1 + sp.exp(x)))
 
@@ -200,7 +200,7 @@ def test_a_rule_that_returns_no_array_is_named():
         op(mg.tensor([1.0], requires_grad=True)).sum().backward()
 
 
-# ---- the README's recipe, as a script in a folder of its own ----------------------------------
+# ---- the recipe of docs/extending.md, as a script in a folder of its own ----------------------------------
 
 
 def run_in(folder, code):
@@ -220,19 +220,19 @@ def run_in(folder, code):
 
 
 def recipe():
-    blocks = python_blocks("Add an op")
+    blocks = python_blocks(ROOT / "docs" / "extending.md", section="The recipe")
     assert len(blocks) == 2  # the op, then its row
     return "\n".join(blocks)
 
 
-def test_the_readme_recipe_runs_unchanged_outside_the_repository(tmp_path):
+def test_the_recipe_runs_unchanged_outside_the_repository(tmp_path):
     done = run_in(tmp_path, recipe())
     assert (done.returncode, done.stderr) == (0, "")
     elsewhere = run_in(tmp_path, "import spec")  # the repository's spec is out of reach there
     assert "ModuleNotFoundError: No module named 'spec'" in elsewhere.stderr
 
 
-def test_the_readme_recipe_with_a_wrong_derivative_fails_outside_the_repository(tmp_path):
+def test_the_recipe_with_a_wrong_derivative_fails_outside_the_repository(tmp_path):
     right = "return grad * mg.sigmoid(x)"
     assert right in recipe()
     done = run_in(tmp_path, recipe().replace(right, "return grad * mg.sigmoid(-x)"))

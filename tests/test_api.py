@@ -80,15 +80,15 @@ OPERATORS = {
     "getitem": "__getitem__",
 }
 
-# ---- the README's table of ops is checked against the package ------------------------------
+# ---- the op table of docs/engine.md is checked against the package ------------------------------
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ENGINE_PAGE = Path(__file__).resolve().parent.parent / "docs" / "engine.md"
 OP_ROWS = ("elementwise ops", "reductions", "shape ops", "linear algebra")
 
 
-def readme_op_rows(text=None):
-    """The text of the README table's op rows, joined (a missing row is a KeyError)."""
-    text = README.read_text(encoding="utf-8") if text is None else text
+def op_rows(text=None):
+    """The text of the op rows of the table in docs/engine.md, joined (a missing row is a KeyError)."""
+    text = ENGINE_PAGE.read_text(encoding="utf-8") if text is None else text
     rows = dict(re.findall(r"^\| ([^|]+?) \| (.*) \|$", text, flags=re.M))
     return " ".join(rows[name] for name in OP_ROWS)
 
@@ -130,19 +130,19 @@ def _package_ops():
     return [n for n, op in mg.ops.registry().items() if type(op).__module__.startswith("minigrad.")]
 
 
-def test_the_readme_op_rows_are_read():
-    both, functions_only, methods_only = spellings(readme_op_rows())
+def test_the_op_rows_are_read():
+    both, functions_only, methods_only = spellings(op_rows())
     assert {"exp", "sum", "squeeze", "unsqueeze", "flatten", "argmax", "argmin"} <= both
     assert {"stack", "concatenate", "cat"} <= functions_only
     assert {"view", "expand", "to", "T"} <= methods_only
 
 
-def test_the_readme_op_table_matches_the_package():
-    assert table_problems(readme_op_rows()) == []
+def test_the_op_table_matches_the_package():
+    assert table_problems(op_rows()) == []
 
 
 def test_a_table_that_promises_too_much_fails_the_check():
-    rows = readme_op_rows()
+    rows = op_rows()
     assert table_problems(rows.replace("`.view`", "`view`")) == ["view is not a module function"]
     assert table_problems(rows.replace("`exp`", "`.exp`")) == ["exp is also a module function"]
     assert table_problems(rows.replace("`minigrad.stack`", "`minigrad.split`")) == [
@@ -151,20 +151,20 @@ def test_a_table_that_promises_too_much_fails_the_check():
     ]
 
 
-def test_the_readme_table_needs_each_op_row():
+def test_the_op_table_needs_each_op_row():
     with pytest.raises(KeyError, match="shape ops"):
-        readme_op_rows("| elementwise ops | `exp` |\n| reductions | `sum` |\n")
+        op_rows("| elementwise ops | `exp` |\n| reductions | `sum` |\n")
 
 
 @pytest.mark.parametrize("name", _package_ops())
 def test_every_op_of_the_package_is_a_tensor_method_or_operator(name):
-    if name not in spellings(readme_op_rows())[1]:
+    if name not in spellings(op_rows())[1]:
         assert hasattr(mg.Tensor, OPERATORS.get(name, name))
 
 
 @pytest.mark.parametrize("name", _package_ops())
 def test_every_op_of_the_package_is_a_module_function(name):
-    if name != "getitem" and name not in spellings(readme_op_rows())[2]:
+    if name != "getitem" and name not in spellings(op_rows())[2]:
         assert getattr(mg, name) is mg.ops.registry()[name]
 
 

@@ -12,7 +12,7 @@
 To add an op, subclass ``minigrad.Op`` (``minigrad/graph.py``) (forward and backward side by
 side, the math in the docstring), create one instance, and check it against its SymPy row
 with ``minigrad.testing.check_row``; an op of the package has its row in ``spec/op_table.py``.
-See "Add an op" in the README.
+docs/extending.md has the whole recipe.
 """
 
 from ..graph import Op
