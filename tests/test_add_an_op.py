@@ -225,8 +225,15 @@ def recipe():
     return "\n".join(blocks)
 
 
-def test_the_recipe_runs_unchanged_outside_the_repository(tmp_path):
-    done = run_in(tmp_path, recipe())
+def short_recipe():
+    blocks = python_blocks(ROOT / "README.md", section="Extend it with an op")
+    assert len(blocks) == 1
+    return blocks[0]
+
+
+@pytest.mark.parametrize("code", [recipe, short_recipe], ids=["docs/extending.md", "README.md"])
+def test_the_recipe_runs_unchanged_outside_the_repository(tmp_path, code):
+    done = run_in(tmp_path, code())
     assert (done.returncode, done.stderr) == (0, "")
     elsewhere = run_in(tmp_path, "import spec")  # the repository's spec is out of reach there
     assert "ModuleNotFoundError: No module named 'spec'" in elsewhere.stderr
