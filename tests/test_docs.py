@@ -203,6 +203,8 @@ def test_slugs_are_githubs():
     assert slug("6. Forward mode, and the chain-rule product") == (
         "6-forward-mode-and-the-chain-rule-product"
     )
+    assert slug("1. Every op (`test_op_table.py`)") == "1-every-op-test_op_tablepy"
+    assert slug("`python -m minigrad vanishing`") == "python--m-minigrad-vanishing"
 
 
 @pytest.mark.parametrize("page", PAGES, ids=page_id)
