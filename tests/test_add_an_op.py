@@ -1,9 +1,9 @@
 """The "Add an op" recipe, done from outside the package.
 
 The harness picks a new op up, passes it when its derivative is right, and
-fails it when its derivative is wrong. The recipe of docs/extending.md runs as
-written from a folder outside the repository. (conftest.py removes the ops each test
-registers.)
+fails it when its derivative is wrong. The recipe of docs/extending.md, and
+the README's short one, run as written from a folder outside the repository.
+(conftest.py removes the ops each test registers.)
 """
 
 import os
@@ -200,7 +200,7 @@ def test_a_rule_that_returns_no_array_is_named():
         op(mg.tensor([1.0], requires_grad=True)).sum().backward()
 
 
-# ---- the recipe of docs/extending.md, as a script in a folder of its own ----------------------------------
+# ---- the recipe of docs/extending.md and the README, as a script in a folder of its own -------
 
 
 def run_in(folder, code):
