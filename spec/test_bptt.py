@@ -7,9 +7,9 @@ import pytest
 
 import minigrad.functional as F
 from minigrad.models import CharRNN
+from minigrad.testing import assert_close
 
 from .bptt_reference import NAMES, init_params, loss_and_gradients
-from .harness import assert_close
 
 V, E, H = 11, 5, 8
 

@@ -11,8 +11,7 @@ import sympy as sp
 import minigrad as mg
 from minigrad import nn, theory
 from minigrad.autograd import jacobian
-
-from .harness import assert_close
+from minigrad.testing import assert_close
 
 NONLINEARITIES = ["sigmoid", "tanh", "relu"]
 

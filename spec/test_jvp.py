@@ -21,11 +21,10 @@ import sympy as sp
 
 import minigrad as mg
 from minigrad.autograd import jacobian, jvp, vjp
+from minigrad.testing import Problem, assert_close, elementwise
+from minigrad.testing import jacobian as sympy_jacobian
 
-from .harness import Problem, assert_close
 from .op_table import Case, Row, _logsumexp, sigmoid
-from .symbolic import elementwise
-from .symbolic import jacobian as sympy_jacobian
 
 _sigmoid, _tanh, _exp = elementwise(sigmoid), elementwise(sp.tanh), elementwise(sp.exp)
 

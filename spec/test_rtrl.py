@@ -18,9 +18,9 @@ import minigrad as mg
 import minigrad.functional as F
 from minigrad import theory
 from minigrad.autograd import jvp
+from minigrad.testing import assert_close
 
 from .bptt_reference import NAMES, forward, init_params, loss_and_gradients
-from .harness import assert_close
 from .test_bptt import E, H, V, engine_loss_and_gradients
 
 # ---- the same gradient, numerically ------------------------------------------------------------

@@ -9,8 +9,8 @@ import pytest
 import sympy as sp
 
 import minigrad as mg
+from minigrad.testing import assert_close
 
-from .harness import assert_close
 from .op_table import sigmoid
 
 x = sp.Symbol("x", real=True)

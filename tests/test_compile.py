@@ -8,7 +8,7 @@ import minigrad as mg
 import minigrad.functional as F
 from minigrad import nn, optim
 from minigrad.models import CharRNN
-from spec.harness import Problem
+from minigrad.testing import Problem
 from spec.op_table import ROWS
 
 
