@@ -55,7 +55,8 @@ from collections import OrderedDict
 import numpy as np
 
 from .engine import accumulate
-from .graph import Node, _sum_to_shape, named_error
+from .graph import Node, named_error
+from .graph import sum_to_shape as _sum_to_shape
 from .switches import mode
 from .tensor import Tensor
 

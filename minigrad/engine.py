@@ -2,9 +2,10 @@
 
 ``gradients`` is the one reverse-mode pass. It visits the nodes in
 topological order (``toposort``), consumers before producers, so a node runs
-once every consumer has added its share to the node's gradient. Each node
-applies its own rule (``Node.vjp``, in graph.py), and ``accumulate`` adds
-each result to the gradient of the input's node, or of the leaf.
+once every consumer has added its share to the gradients of its outputs.
+Each node applies its own rule (``Node.vjp``, in graph.py), and
+``accumulate`` adds each result to the gradient of where that input came
+from: an output of another node, ``(node, k)``, or a leaf.
 ``backward()`` stores the gradients the pass finds in ``.grad``;
 ``minigrad.grad()`` (autograd/functional.py) returns them.
 
@@ -12,93 +13,82 @@ Without ``create_graph`` the rules run on plain numpy arrays, and nothing is
 recorded. With ``create_graph=True`` grad mode stays on, the rules get
 Tensors, and the backward pass is recorded like any other computation, so the
 gradients can be differentiated again.
+
+The walk and the pass know a node only by ``parents``, ``n_outputs`` and its
+rule, so ``minigrad.compile`` runs them, unchanged, over the steps of a plan.
 """
 
 import numpy as np
 
 from .grad_mode import set_grad_enabled
-from .graph import Node, edge
+from .graph import Node, edge, parent_nodes
 from .tensor import Tensor
 
 
-def toposort(roots):
-    """Yield every node reachable from ``roots`` (nodes; leaves among them are skipped) once,
-    after every node that uses its output.
+def toposort(roots, parents=parent_nodes):
+    """Yield every node reachable from ``roots`` once, after every node that uses its output.
 
-    Kahn's algorithm, and iterative, so a chain of 100,000 ops needs no
-    recursion: count each node's consumers, then yield a node once all of its
-    consumers have been yielded.
+    ``parents(node)`` gives the nodes whose outputs ``node`` used. Kahn's
+    algorithm, and iterative, so a chain of 100,000 ops needs no recursion:
+    count each node's consumers, then yield a node once all of its consumers
+    have been yielded.
     """
-    consumers = _count_consumers(roots)
+    consumers = _count_consumers(roots, parents)
     ready = [node for node, count in consumers.items() if count == 0]
     while ready:
         node = ready.pop()
         yield node
-        for parent in node.parents:
-            if type(parent) is Node:
-                consumers[parent] -= 1
-                if consumers[parent] == 0:
-                    ready.append(parent)
+        for parent in parents(node):
+            consumers[parent] -= 1
+            if consumers[parent] == 0:
+                ready.append(parent)
 
 
-def _count_consumers(roots):
+def _count_consumers(roots, parents):
     """For each node reachable from ``roots``: how many reachable nodes use its output."""
-    consumers = {root: 0 for root in roots if type(root) is Node}
+    consumers = dict.fromkeys(roots, 0)
     stack = list(consumers)
     while stack:
-        for parent in stack.pop().parents:
-            if type(parent) is Node:
-                if parent not in consumers:
-                    stack.append(parent)
-                consumers[parent] = consumers.get(parent, 0) + 1
+        for parent in parents(stack.pop()):
+            if parent not in consumers:
+                stack.append(parent)
+            consumers[parent] = consumers.get(parent, 0) + 1
     return consumers
 
 
 def accumulate(total, g):
-    """total + g: the one place where gradients are summed (``total`` is None at first).
-
-    A gradient is an array, a Tensor (when the backward pass is recorded), or
-    any value with a ``+`` of its own. Indexing's gradient is one such value:
-    a ``Scatter`` (ops/indexing.py), zero except at the index that was read.
-    Worked example: a recurrent layer reads its input x, of shape (T, B, E),
-    slice by slice, x[t] for every t. Each ``getitem`` rule returns a Scatter
-    of one (B, E) slice, and the T of them meet here, in x's gradient. A
-    Scatter plus a Scatter keeps both slices and makes no array, so x's
-    gradient stays T slices until x's own node runs; then ``np.asarray``
-    adds them into one (T, B, E) array, in place. Full-size arrays would
-    cost T arrays of T·B·E numbers.
-    """
+    """total + g: the one place where gradients are summed (``total`` is None at first)."""
     return g if total is None else total + g
 
 
-def gradients(roots, grads, targets=None):
+def gradients(roots, grads, targets=None, vjp=Node.vjp):
     """Reverse mode: the gradient of Σ root·grad with respect to each target, in a dict.
 
-    Roots and targets are keys of the graph (``edge``): a node, standing for
-    the tensor it made, or a leaf tensor. With ``targets=None`` the targets are
-    what ``backward()`` stores: every leaf that is reached, and every node whose
-    tensor called ``retain_grad()``. With a set of targets, only the nodes on a
-    path to one of them run their rule.
+    Roots and targets are keys of the graph (``edge``): ``(node, k)``, standing
+    for output k of a node, or a leaf tensor. With ``targets=None`` the targets
+    are what ``backward()`` stores: every leaf that is reached, and every output
+    whose tensor called ``retain_grad()``. With a set of targets, only the nodes
+    on a path to one of them run their rule. ``vjp(node, grads)`` applies a
+    node's rule (``Node.vjp``; a compiled plan passes its own).
     """
     keep = _stored_by_backward if targets is None else targets.__contains__
     pending, found = {}, {}
     for root, g in zip(roots, grads):
         pending[root] = accumulate(pending.get(root), g)
-    nodes = toposort(list(pending))
+    nodes = toposort(list(dict.fromkeys(k[0] for k in pending if type(k) is tuple)))
     for node in nodes if targets is None else _leading_to(nodes, targets):
-        grad = pending.pop(node, None)
-        if grad is None:
-            continue
-        if keep(node):
-            found[node] = grad
-        for parent, g in node.vjp(grad):
-            pending[parent] = accumulate(pending.get(parent), g)
+        keys = [(node, k) for k in range(node.n_outputs)]
+        out_grads = [pending.pop(key, None) for key in keys]
+        found.update((key, g) for key, g in zip(keys, out_grads) if g is not None and keep(key))
+        if any(g is not None for g in out_grads):
+            for parent, g in vjp(node, out_grads):
+                pending[parent] = accumulate(pending.get(parent), g)
     found.update((key, g) for key, g in pending.items() if keep(key))
     return found
 
 
 def _stored_by_backward(key):
-    return type(key) is not Node or key.retained is not None
+    return type(key) is not tuple or key[1] in key[0].retained
 
 
 def _leading_to(nodes, targets):
@@ -106,7 +96,7 @@ def _leading_to(nodes, targets):
     nodes = list(nodes)
     leading = set()
     for node in reversed(nodes):  # a node's parents come after it, so they are decided first
-        if any(p in targets or p in leading for p in node.parents):
+        if any(p in targets or type(p) is tuple and p[0] in leading for p in node.parents):
             leading.add(node)
     return [node for node in nodes if node in leading]
 
@@ -121,7 +111,7 @@ def backward(tensors, grad_tensors=None, create_graph=False):
     roots, grads = roots_and_cotangents(tensors, grad_tensors, create_graph, "backward")
     with set_grad_enabled(create_graph):
         for key, g in gradients(roots, grads).items():
-            t = key.retained() if type(key) is Node else key  # alive: its consumer holds it
+            t = key[0].retained[key[1]]() if type(key) is tuple else key  # alive: used by a node
             t.grad = accumulate(t.grad, handed_out(g))
 
 

@@ -136,6 +136,11 @@ class detect_anomaly:
                 return f"{frame.filename}:{frame.lineno} in {frame.name}"
         return "<unknown>"  # pragma: no cover - there is always a caller outside the package
 
+    def check_outputs(self, outs, name):
+        """Check each output of a call of op ``name``."""
+        for t in outs:
+            self.check(t.data, f"forward of '{name}'", t.grad_fn)
+
     def check(self, values, what, node):
         """Raise if ``values`` hold NaN or inf, naming where the op was created."""
         values = values.data if isinstance(values, Tensor) else np.asarray(values)

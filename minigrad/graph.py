@@ -1,9 +1,9 @@
 """The graph: how calling an op records what backward will need.
 
 Calling an ``Op`` runs its numpy ``forward``. When grad mode is on and some
-input requires grad, the result gets a ``Node``: the op, its input Tensors,
-its parameters, its output *array*, and for each input the place its gradient
-goes (``edge``). A Node never holds its output Tensor, so the graph has no
+input requires grad, the results get a ``Node``: the op, its input Tensors,
+its parameters, its output *arrays*, and for each input the place its gradient
+goes (``edge``). A Node never holds its output Tensors, so the graph has no
 reference cycles and is freed as soon as the last tensor that uses it is
 dropped. ``Node.vjp`` applies the op's backward rule; ``minigrad.engine``
 walks the nodes.
@@ -13,6 +13,7 @@ import inspect
 
 import numpy as np
 
+from . import inplace
 from .array_methods import named_error, to_array
 from .switches import mode
 from .tensor import Tensor
@@ -27,27 +28,33 @@ class Op:
         numpy in, numpy out. Arguments without a default are the tensor
         inputs (they arrive as ndarrays); arguments with a default are
         non-differentiable parameters such as ``axis`` or ``shape``. It returns
-        one array (a tuple or a list is a TypeError: write one op per result),
-        of floats whenever an input requires grad.
+        one array, of floats whenever an input requires grad, or a tuple of
+        arrays for an op with several outputs (``unbind``, ``split``).
 
     ``backward(self, grad, out, *inputs, **params)``
         ``grad`` is dL/d(out). Return dL/d(input) for each input (a tuple when
-        there are several; None where there is no gradient). Write it with
+        there are several; None where there is no gradient). For an op with
+        several outputs, ``grad`` and ``out`` are tuples, one entry per output,
+        and an output that received no gradient has None. Write the rule with
         operators (``+ * @ .T .reshape .sum``) and minigrad functions
-        (``sigmoid``, ``where``, ...): the engine calls it with Tensors when
-        the backward pass is itself recorded (``create_graph=True``), so the
-        gradient can be differentiated again, and with the plain numpy arrays
+        (``sigmoid``, ``where``, ...): the engine calls it with Tensors when the
+        backward pass is itself recorded (``create_graph=True``), so the
+        gradient can be differentiated again, and with plain numpy arrays
         otherwise. (numpy's functions refuse Tensors: ``cos(x)``, not
-        ``np.cos(x)``.) A returned gradient may keep the broadcast shape of ``out``:
-        the engine sums it back to the input. To compute a gradient only if its
-        input needs one, return a function of no arguments in its place.
+        ``np.cos(x)``.) A returned gradient may keep the broadcast shape of
+        ``out``: the engine sums it back to the input. A rule that declares a
+        ``needs_input_grad`` argument gets a tuple of bools, one per input, as
+        in PyTorch, and computes only those gradients.
 
-    A value changed in place after the op ran reaches the rule as an
-    ``Overwritten`` stand-in, which raises if the rule reads it; its shape and
-    dtype can still be read. So an input may be overwritten exactly when the
-    rule does not read it, as for ``add`` or ``sum``. A gradient that reads
-    another input is best returned as a function: then it reads that input
-    only when it is needed.
+    Two class attributes describe what the rule uses:
+
+    * ``saves``: for each input, the values its gradient formula reads: a dict
+      from the input's name to names among the inputs and ``out``, as PyTorch's
+      ``derivatives.yaml`` lists them (``{"x": "y", "y": "x"}`` for a product).
+      None (the default) means the rule may read everything. In-place changes
+      (``minigrad/inplace.py``) and ``minigrad.compile`` rely on it.
+    * ``hidden``: how many of forward's last outputs are kept for the rule only
+      and not returned (the sigmoid keeps 1 − σ(x) so that its rule is exact).
 
     The class docstring states the math. Making an instance registers the op
     under ``name`` (the class name in lower case by default), and the instance
@@ -62,7 +69,9 @@ class Op:
     """
 
     name = None
-    view = False  # forward may return a view of input 0; if it does, they share a version
+    view = False  # forward may return views of input 0; if it does, they share its version
+    hidden = 0  # the last outputs kept for the rule only
+    saves = None  # {input name: the names its gradient reads}; None: all of them
     registry = {}  # every op made, by name (``minigrad.ops.registry()``)
 
     def __init__(self, replace=False):
@@ -76,8 +85,10 @@ class Op:
         Op.registry[self.name] = self
         arguments = inspect.signature(self.forward).parameters.values()
         self.param_names = tuple(a.name for a in arguments if a.default is not a.empty)
+        self.input_names = tuple(a.name for a in arguments if a.default is a.empty)
         variadic = any(a.kind is a.VAR_POSITIONAL for a in arguments)
-        self.n_inputs = None if variadic else len(arguments) - len(self.param_names)
+        self.n_inputs = None if variadic else len(self.input_names)
+        self.takes_needs = "needs_input_grad" in inspect.signature(self.backward).parameters
 
     def __call__(self, *args, **params):
         """op(*inputs, *params, **params): the parameters by position after the inputs, or by
@@ -101,45 +112,49 @@ class Op:
     def apply(self, inputs, params):
         """Run forward on ``inputs`` (Tensors, numbers or arrays) and record a Node if needed."""
         tensors = _as_tensors(inputs, self.name)
-        if tensors is None:  # no Tensor among the inputs: arrays in, array out, no graph
-            return self.run_forward(list(map(_list_as_array, inputs)), params)
-        recorded = mode.grad_enabled and any([t._requires_grad for t in tensors])
-        out = Tensor._wrap(self.run_forward([t.data for t in tensors], params, recorded))
-        if self.view and np.may_share_memory(out.data, tensors[0].data):
-            out._share_memory_with(tensors[0])
+        arrays_in = None if tensors else list(map(_list_as_array, inputs))
+        recorded = tensors and mode.grad_enabled and any([t._requires_grad for t in tensors])
+        result = self.run_forward(arrays_in or [t.data for t in tensors], params, recorded)
+        arrays = result if type(result) is tuple else (result,)
+        if not tensors:  # no Tensor among the inputs: arrays in, arrays out, no graph
+            return self.returned(result, arrays[: len(arrays) - self.hidden])
+        outs = [Tensor._wrap(a) for a in arrays[: len(arrays) - self.hidden]]
+        if self.view:
+            inplace.share_views(outs, tensors[0])
         if recorded:
-            Node(self, tensors, params, out)
+            Node(self, tensors, params, result, outs)
         if mode.anomaly:
-            mode.anomaly.check(out.data, f"forward of '{self.name}'", out.grad_fn)
+            mode.anomaly.check_outputs(outs, self.name)
         if mode.trace:
-            mode.trace.record(self, tensors, params, out)
-        return out
+            mode.trace.record(self, tensors, params, outs)
+        return self.returned(result, outs)
 
     def run_forward(self, arrays, params, recorded=False):
-        """forward(*arrays, **params) as an ndarray, with errors that name the op. forward must
-        return one array, not a tuple that numpy would stack, and floats when the call is
-        ``recorded`` in the graph, since only floats can require grad. (``minigrad.compile``
-        traces through here, so the forwards it replays were checked.)"""
+        """forward(*arrays, **params): an ndarray, or a tuple of them for several outputs, with
+        errors that name the op; floats when the call is ``recorded`` in the graph, since only
+        floats can require grad. (``minigrad.compile`` traces through here, so what it replays
+        was checked.)"""
         try:
             out = self.forward(*arrays, **params)
         except (ValueError, TypeError, IndexError) as error:
             raise named_error(error, self.name) from error
-        if isinstance(out, (tuple, list)) or recorded and np.asarray(out).dtype.kind != "f":
-            raise TypeError(f"{self.name}: forward returned {_returned(out)}")
-        return np.asarray(out)
+        out = tuple(map(np.asarray, out)) if type(out) is tuple else np.asarray(out)
+        if recorded and any(a.dtype.kind != "f" for a in (out if type(out) is tuple else [out])):
+            raise TypeError(
+                f"{self.name}: forward returned non-float values, but an input requires grad; "
+                "a differentiable op must return floats"
+            )
+        return out
+
+    def returned(self, result, visible):
+        """What a call gives back: the output, or, for a forward that returned a tuple, the
+        tuple of outputs, hidden ones left out (one left alone, for an op that hides others)."""
+        if type(result) is not tuple or self.hidden and len(visible) == 1:
+            return visible[0]
+        return tuple(visible)
 
     def __repr__(self):
         return f"<op {self.name}>"
-
-
-def _returned(out):
-    """What is wrong with ``out``, a forward's result that ``run_forward`` refuses."""
-    if isinstance(out, (tuple, list)):
-        return f"a {type(out).__name__}; an op returns one array (one op per output)"
-    return (
-        f"{np.asarray(out).dtype} values, but an input requires grad; a differentiable op "
-        "must return floats"
-    )
 
 
 def _as_tensors(inputs, name):
@@ -169,59 +184,52 @@ def _list_as_array(x):
 
 
 def edge(t, where):
-    """Where the gradient of tensor ``t`` goes: the node that made it, ``t`` itself for a leaf
-    that requires grad, or None.
-
-    A tensor whose values changed after its node made them, by a change not
-    recorded on it (under no_grad, through ``detach()``, through a view or its
-    base), no longer has a graph that gives its gradient: using it raises.
-    """
-    node = t.grad_fn
-    if node is None:
+    """Where the gradient of tensor ``t`` goes: (its node, which output of it ``t`` is), ``t``
+    itself for a leaf that requires grad, or None."""
+    if t.grad_fn is None:
         return t if t._requires_grad else None
-    if t._version_counter.count != node.saved[0][1]:
-        raise RuntimeError(
-            f"{where}: the tensor made by '{node.name}' was changed in place outside the graph "
-            "(under no_grad, through detach() or a view); compute it again"
-        )
-    return node
+    inplace.check_current(t, where)
+    return (t.grad_fn, t.output_nr)
+
+
+def parent_nodes(node):
+    """The nodes whose outputs ``node`` used (a leaf is no node): the graph's edges, for
+    ``engine.toposort``."""
+    return [e[0] for e in node.parents if type(e) is tuple]
 
 
 class Node:
     """A recorded call of an op: everything its backward rule needs, nothing that points back.
 
     * ``op``, ``inputs`` (the input Tensors) and ``params``;
-    * ``parents``: for each input, where its gradient goes (``edge``);
-    * ``out``: the output's *array*. Never the output Tensor: that would make a
-      reference cycle;
-    * ``saved``: for the output and each input, its version counter and its
-      version when the op ran. A value whose version has moved on since was
-      changed in place, and the rule may not read it.
+    * ``parents``: for each input, where its gradient goes (``edge``), and
+      ``needs``: whether it goes anywhere;
+    * ``outs``: the output *arrays* (``n_outputs`` of them; ``single`` when
+      forward returned one array, not a tuple). Never the output Tensors:
+      that would make a reference cycle;
+    * ``versions``: what in-place changes (``minigrad/inplace.py``) need to
+      know to refuse a rule that would read a value overwritten since.
     """
 
-    def __init__(self, op, inputs, params, out):
+    def __init__(self, op, inputs, params, result, tensors):
         self.op = op
         self.name = op.name
         self.inputs = inputs
         self.params = params
         self.parents = [edge(t, op.name) for t in inputs]
-        self.saved = [None] + [(t._version_counter, t._version_counter.count) for t in inputs]
-        self.retained = None
+        self.needs = tuple(p is not None for p in self.parents)
+        self.single = type(result) is not tuple
+        self.outs = (result,) if self.single else result
+        self.n_outputs = len(self.outs)
+        self.retained = {}  # output number -> weakref to its tensor, after retain_grad()
         self.created_at = mode.anomaly.location() if mode.anomaly else None
-        self.become_output_of(out)
+        self.versions = inplace.save_versions(inputs, tensors, self.n_outputs)  # in-place hook
+        for k, t in enumerate(tensors):
+            t.grad_fn, t.output_nr, t._requires_grad = self, k, True
 
-    def become_output_of(self, t):
-        """Make tensor ``t`` this node's output. (An in-place op makes its node the output of
-        the tensor it wrote into; a ``retain_grad()`` on that tensor moves with it.)"""
-        if t.grad_fn is not None:
-            self.retained, t.grad_fn.retained = t.grad_fn.retained, None
-        self.out = t.data
-        self.saved[0] = (t._version_counter, t._version_counter.count)
-        t.grad_fn = self
-        t._requires_grad = True
-
-    def vjp(self, grad):
-        """(parent, gradient) for each input that needs a gradient, given grad = dL/d(out).
+    def vjp(self, grads):
+        """(parent, gradient) for each input that needs a gradient, given ``grads``, the
+        gradient of each output (None for an output that received none).
 
         The rule gets Tensors when grad mode is on (the backward pass is recorded,
         ``create_graph``), so its gradients can be differentiated again, and the
@@ -229,53 +237,53 @@ class Node:
         its input. A TypeError in the rule (numpy refusing the Tensor it got, as
         ``np.cos(x)`` does) is raised again naming the op, with what to do.
         """
-        grad = grad if isinstance(grad, Tensor) else np.asarray(grad)  # a Scatter made whole
         try:
-            grads = self.op.backward(grad, *self._saved_values(), **self.params)
-            grads = grads if type(grads) is tuple else (grads,)
-            if len(grads) != len(self.inputs):
-                raise RuntimeError(
-                    f"backward of '{self.name}': {len(grads)} gradients for {len(self.inputs)} "
-                    "inputs"
-                )
+            results = self.run_rule(grads, self.saved_values())
             return [
                 (parent, _fit(g, t, self, i))
-                for i, (parent, g, t) in enumerate(zip(self.parents, grads, self.inputs))
+                for i, (parent, g, t) in enumerate(zip(self.parents, results, self.inputs))
                 if parent is not None and g is not None
             ]
         except TypeError as error:  # numpy refusing a Tensor, say: named after the op
             raise named_error(error, f"backward of '{self.name}'") from error
 
-    def _saved_values(self):
-        """The output and the inputs, for the rule: Tensors when the backward pass is recorded,
-        arrays otherwise; an Overwritten stand-in for one changed in place since."""
-        if mode.grad_enabled:
-            values = [self._output_tensor(), *self.inputs]
-        else:
-            values = [self.out, *[t.data for t in self.inputs]]
-        return [
-            value if counter.count == version else Overwritten(value, self, i)
-            for i, (value, (counter, version)) in enumerate(zip(values, self.saved))
-        ]
+    def run_rule(self, grads, values):
+        """The op's rule on the gradients of the outputs and the saved ``values`` (the outputs,
+        then the inputs): one result per input."""
+        n = self.n_outputs
+        grad, out = (grads[0], values[0]) if self.single else (tuple(grads), tuple(values[:n]))
+        needs = {"needs_input_grad": self.needs} if self.op.takes_needs else {}
+        results = self.op.backward(grad, out, *values[n:], **self.params, **needs)
+        results = results if type(results) is tuple else (results,)
+        if len(results) != len(self.inputs):
+            raise RuntimeError(
+                f"backward of '{self.name}': {len(results)} gradients for {len(self.inputs)} inputs"
+            )
+        return results
 
-    def _output_tensor(self):
-        """The output as a Tensor made by this node, for a rule that is recorded."""
-        out = Tensor._wrap(self.out)
-        out._version_counter = self.saved[0][0]
-        out.grad_fn = self
-        out._requires_grad = True
-        return out
+    def saved_values(self):
+        """The outputs and the inputs, for the rule: Tensors when the backward pass is recorded,
+        arrays otherwise; a stand-in that refuses to be read for one changed in place since."""
+        if mode.grad_enabled:
+            values = [*map(self.output_tensor, range(self.n_outputs)), *self.inputs]
+        else:
+            values = [*self.outs, *[t.data for t in self.inputs]]
+        return inplace.unchanged(self, values)  # the in-place hook
+
+    def output_tensor(self, k):
+        """Output k as a Tensor made by this node, for a rule that is recorded."""
+        out = Tensor._wrap(self.outs[k])
+        out.grad_fn, out.output_nr, out._requires_grad = self, k, True
+        return inplace.same_version(out, self, k)
 
 
 def _fit(g, t, node, i):
-    """Make rule output ``g`` the gradient of input ``t``: computed if the rule deferred it,
-    summed back over broadcast axes (the one place broadcasting is undone), cast to t's dtype."""
-    if callable(g):
-        g = g()
+    """Make rule output ``g`` the gradient of input ``t``: summed back over broadcast axes (the
+    one place broadcasting is undone), and cast to t's dtype."""
     if not hasattr(g, "shape"):  # a TypeError, which vjp names after the op
         raise TypeError(f"a {type(g).__name__} for input {i}, not an array or None")
     if g.shape != t.data.shape:
-        g = _sum_to_shape(g, t.shape, node.name)
+        g = sum_to_shape(g, t.shape, node.name)
     if g.dtype != t.data.dtype:
         g = g.to(t.dtype) if isinstance(g, Tensor) else g.astype(t.dtype)
     if mode.anomaly:
@@ -283,7 +291,7 @@ def _fit(g, t, node, i):
     return g
 
 
-def _sum_to_shape(g, shape, name):
+def sum_to_shape(g, shape, name):
     """Sum a broadcast gradient back to ``shape``."""
     lead = g.ndim - len(shape)
     if lead < 0 or any(n not in (1, m) for n, m in zip(shape, g.shape[lead:])):
@@ -292,27 +300,3 @@ def _sum_to_shape(g, shape, name):
         )
     axes = (*range(lead), *(lead + i for i, n in enumerate(shape) if n == 1))
     return g.sum(axes, keepdims=True).reshape(shape)
-
-
-class Overwritten:
-    """Stands in, for a backward rule, for a value changed in place after its op ran.
-
-    Its ``shape``, ``ndim`` and ``dtype`` are right (in-place changes keep
-    them); using its values in any way raises, naming the op and the value.
-    """
-
-    def __init__(self, value, node, i):
-        self.shape, self.ndim, self.dtype = value.shape, value.ndim, value.dtype
-        self.what = f"backward of '{node.name}': " + (f"input {i - 1}" if i else "its output")
-
-    def _refuse(self, *args, **kwargs):
-        raise RuntimeError(
-            f"{self.what} was modified in place after the op ran, so its gradient would be "
-            "wrong. Use an out-of-place op, or recompute the forward pass."
-        )
-
-    __getattr__ = __array__ = __bool__ = __len__ = __iter__ = __getitem__ = _refuse
-    __neg__ = __abs__ = __pos__ = __invert__ = _refuse
-    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _refuse
-    __truediv__ = __rtruediv__ = __pow__ = __rpow__ = __matmul__ = __rmatmul__ = _refuse
-    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __and__ = __or__ = _refuse

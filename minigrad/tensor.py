@@ -11,12 +11,12 @@ Every math method is one line that calls an op from ``minigrad.ops``, where
 the op's forward and backward are defined side by side. Calling an op records
 the graph (``minigrad.graph``); ``backward()`` walks it (``minigrad.engine``).
 
-In-place changes (``+=``, ``add_``, ``x[i] = v``, ...) follow PyTorch. Each one
-adds 1 to the tensor's version, a counter its views share, and backward uses
-the versions to refuse a rule that would read a value changed after its op
-ran. On a tensor in the graph the change is itself recorded: the op computes
-the new values, they are written into the tensor's own array, and the op's
-node becomes the tensor's ``grad_fn``.
+A tensor made by an op with several outputs (``unbind``, ``split``) is output
+number ``output_nr`` of its ``grad_fn``.
+
+In-place changes (``+=``, ``add_``, ``x[i] = v``, ...) follow PyTorch; they
+are the methods ``InplaceMethods`` adds, in ``minigrad/inplace.py``, to be
+read after the core.
 """
 
 import weakref
@@ -24,17 +24,10 @@ import weakref
 import numpy as np
 
 from .array_methods import ArrayMethods, check_can_require_grad, to_array, values_of
-from .switches import mode
+from .inplace import InplaceMethods, VersionCounter
 
 
-class VersionCounter:
-    """How many times a tensor's values were changed in place: one counter for the tensor and
-    every view of it, since a change to one is a change to all."""
-
-    count = 0
-
-
-class Tensor(ArrayMethods):
+class Tensor(ArrayMethods, InplaceMethods):
     """A numpy-backed array that records the ops applied to it.
 
     ``Tensor(data, requires_grad=False, dtype=None)`` copies ``data``. Python
@@ -42,14 +35,16 @@ class Tensor(ArrayMethods):
     arrays keep their dtype unless ``dtype`` is given.
     """
 
-    __slots__ = ("data", "_grad", "_requires_grad", "grad_fn", "_version_counter", "__weakref__")
+    __slots__ = ("data", "_grad", "_requires_grad", "grad_fn", "output_nr", "_version_counter",
+                 "__weakref__")  # fmt: skip
 
     def __init__(self, data, requires_grad=False, dtype=None, copy=True):
         data = data.data if isinstance(data, Tensor) else data
         self.data = to_array(data, dtype, type(self).__name__) if copy else data
         self._grad = None
         self.grad_fn = None
-        self._version_counter = VersionCounter()
+        self.output_nr = 0
+        self._version_counter = VersionCounter()  # counts in-place changes (inplace.py)
         self.requires_grad = requires_grad
 
     @classmethod
@@ -104,7 +99,7 @@ class Tensor(ArrayMethods):
         if not self._requires_grad:
             raise RuntimeError("retain_grad: the tensor does not require grad")
         if self.grad_fn is not None:  # backward() then stores the node's gradient here too
-            self.grad_fn.retained = weakref.ref(self)
+            self.grad_fn.retained[self.output_nr] = weakref.ref(self)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False):
         """Backpropagate from this tensor, adding d(self)/d(leaf) into every leaf's ``.grad``.
@@ -121,108 +116,6 @@ class Tensor(ArrayMethods):
     def detach(self):
         """A tensor sharing this data (and its version) but cut from the graph."""
         return Tensor._wrap(self.data)._share_memory_with(self)
-
-    # ---- versions and in-place changes -----------------------------------------------------
-
-    @property
-    def _version(self):
-        """How many times the values were changed in place (through this tensor or a view)."""
-        return self._version_counter.count
-
-    def _bump_version(self):
-        """Count an in-place change: a graph that read the old values must refuse backward."""
-        self._version_counter.count += 1
-        if mode.trace:  # minigrad.compile cannot replay a change to a tensor from outside
-            mode.trace.changed(self)
-
-    def _share_memory_with(self, base):
-        """Make this tensor a view of ``base``: one memory, so one version counter."""
-        self._version_counter = base._version_counter
-        return self
-
-    def _inplace(self, name, op, write, operand=None):
-        """Change the values in place, as PyTorch does.
-
-        Outside the graph, ``write(array, value)`` writes them into the array.
-        When the graph must record the change (grad mode is on, and this tensor
-        or ``operand`` requires grad), ``op(self, operand)`` computes them and
-        records a node; the values are copied into this tensor's array, and the
-        node becomes its ``grad_fn``.
-        """
-        operand_requires_grad = isinstance(operand, Tensor) and operand._requires_grad
-        if mode.grad_enabled and (self._requires_grad or operand_requires_grad):
-            return self._record_inplace(name, op, operand)
-        return self._write(name, write, operand.data if isinstance(operand, Tensor) else operand)
-
-    def _record_inplace(self, name, op, operand):
-        if self.is_leaf and self._requires_grad:
-            raise RuntimeError(
-                f"{name}: a leaf that requires grad may change in place only under no_grad()"
-            )
-        new = op(ops.clone(self), operand)  # a rule may read the old values, so keep a copy
-        self._write(name, _copy, new.data)
-        new.grad_fn.become_output_of(self)
-        return self
-
-    def _write(self, name, write, value):
-        try:
-            write(self.data, value)
-        except (TypeError, ValueError) as error:  # numpy's casting or broadcasting complaint
-            raise graph.named_error(error, name, f" (tensor has shape {self.shape})") from error
-        self._bump_version()
-        return self
-
-    def add_(self, other, alpha=1):
-        """self += alpha · other, in place."""
-        return self._inplace(
-            "add_", ops.add, _ufunc(np.add), other if alpha == 1 else other * alpha
-        )
-
-    def sub_(self, other, alpha=1):
-        """self −= alpha · other, in place."""
-        return self._inplace(
-            "sub_", ops.sub, _ufunc(np.subtract), other if alpha == 1 else other * alpha
-        )
-
-    def mul_(self, other):
-        """self *= other, in place."""
-        return self._inplace("mul_", ops.mul, _ufunc(np.multiply), other)
-
-    def div_(self, other):
-        """self /= other, in place."""
-        return self._inplace("div_", ops.div, _ufunc(np.true_divide), other)
-
-    def copy_(self, src):
-        """Overwrite the values with ``src`` (broadcast to this shape), in place."""
-        return self._inplace("copy_", _replaced_by, _copy, src)
-
-    def fill_(self, value):
-        """Set every element to ``value``, in place."""
-        return self.copy_(value)
-
-    def zero_(self):
-        """Set every element to zero, in place."""
-        return self.copy_(0)
-
-    def clamp_(self, min=None, max=None):  # noqa: A002 - PyTorch's argument names
-        """Clip the values to [min, max], in place."""
-        return self._inplace(
-            "clamp_", lambda x, _: ops.clip(x, min, max), lambda a, _: np.clip(a, min, max, out=a)
-        )
-
-    def __setitem__(self, index, value):
-        """self[index] = value, in place (recorded as ``index_put`` when in the graph)."""
-        return self._inplace(
-            "__setitem__",
-            lambda x, v: ops.index_put(x, index, v),
-            lambda a, v: a.__setitem__(ops.indexing.numpy_index(index), v),
-            value,
-        )
-
-    __iadd__ = add_
-    __isub__ = sub_
-    __imul__ = mul_
-    __itruediv__ = div_
 
     # ---- comparisons and logic: bool tensors, never differentiable ------------------------
 
@@ -467,21 +360,6 @@ class Tensor(ArrayMethods):
 
     def unbind(self, axis=0):
         return ops.unbind(self, axis)
-
-
-def _ufunc(ufunc):
-    """``write`` for an in-place op: the numpy ufunc with the array as its own output."""
-    return lambda array, value: ufunc(array, value, out=array)
-
-
-def _copy(array, value):
-    """Write ``value`` (broadcast, and cast within its kind) into the array."""
-    np.copyto(array, value, casting="same_kind")
-
-
-def _replaced_by(x, src):
-    """``src`` broadcast to x, differentiably: copy_'s new values. x gets a zero gradient."""
-    return ops.where(np.zeros(x.shape, dtype=bool), x, src)
 
 
 def tensor(data, requires_grad=False, dtype=None):

@@ -190,6 +190,25 @@ ROWS = [
             Case(((3,), (2,)), {"axis": -1}),
         ],
     ),
+    Row(
+        "split",
+        lambda X, sizes=(), axis=0: tuple(np.split(X, np.cumsum(sizes)[:-1], axis)),
+        [
+            Case(((5,),), {"sizes": (2, 3), "axis": 0}),
+            Case(((2, 6),), {"sizes": (1, 0, 3, 2), "axis": 1}),  # an empty piece too
+            Case(((4, 3),), {"sizes": (4,), "axis": 0}),  # a single piece
+        ],
+    ),
+    Row(
+        "unbind",
+        lambda X, axis=0: tuple(np.moveaxis(X, axis, 0)),
+        [
+            Case(((3,),), {"axis": 0}),  # slices of a vector are 0-d
+            Case(((2, 3),), {"axis": 1}),
+            Case(((3, 2, 2),), {"axis": 0}),
+            Case(((1, 4),), {"axis": 0}),  # a single slice
+        ],
+    ),
     # indexing
     Row(
         "getitem",

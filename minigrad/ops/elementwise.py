@@ -17,6 +17,8 @@ from ..tensor import Tensor
 class Add(Op):
     """z = x + y.    ∂z/∂x = 1,   ∂z/∂y = 1."""
 
+    saves = {"x": "", "y": ""}
+
     def forward(self, x, y):
         return x + y
 
@@ -26,6 +28,8 @@ class Add(Op):
 
 class Sub(Op):
     """z = x − y.    ∂z/∂x = 1,   ∂z/∂y = −1."""
+
+    saves = {"x": "", "y": ""}
 
     def forward(self, x, y):
         return x - y
@@ -41,21 +45,27 @@ class Mul(Op):
     (``x * 2`` never reads x, and x may then be changed in place).
     """
 
+    saves = {"x": "y", "y": "x"}
+
     def forward(self, x, y):
         return x * y
 
-    def backward(self, grad, z, x, y):
-        return (lambda: grad * y), (lambda: grad * x)
+    def backward(self, grad, z, x, y, needs_input_grad):
+        dx, dy = needs_input_grad
+        return (grad * y if dx else None), (grad * x if dy else None)
 
 
 class Div(Op):
-    """z = x / y.    ∂z/∂x = 1/y,   ∂z/∂y = −x/y² = −z/y."""
+    """z = x / y.    ∂z/∂x = 1/y,   ∂z/∂y = −x/y², computed as −(x/y)/y."""
+
+    saves = {"x": "y", "y": "x y"}
 
     def forward(self, x, y):
         return x / y
 
-    def backward(self, grad, z, x, y):
-        return grad / y, lambda: -grad * z / y  # z only if y needs a gradient
+    def backward(self, grad, z, x, y, needs_input_grad):
+        dx, dy = needs_input_grad
+        return (grad / y if dx else None), (-grad * (x / y) / y if dy else None)
 
 
 class Pow(Op):
@@ -69,6 +79,8 @@ class Pow(Op):
     * ∂z/∂x at y = 0 is 0 (z is the constant 1), also at x = 0.
     """
 
+    saves = {"x": "x y", "y": "x out"}
+
     def forward(self, x, y):
         negative = x < 0
         if np.any(negative) and np.any((np.round(y) != y) & negative):
@@ -78,21 +90,25 @@ class Pow(Op):
             )
         return x**y
 
-    def backward(self, grad, z, x, y):
-        def dx():
-            safe_y = where(y == 0, 1, y)  # y·x^(y−1) is 0 at y = 0; avoid 0·inf at x = 0
-            return grad * y * x ** (safe_y - 1)
+    def backward(self, grad, z, x, y, needs_input_grad):
+        dx, dy = needs_input_grad
+        return (_pow_dx(grad, x, y) if dx else None), (_pow_dy(grad, z, x) if dy else None)
 
-        def dy():  # only when the exponent needs a gradient: x ** 2 has none to give
-            if (x < 0).any():
-                raise ValueError(
-                    "pow: the gradient with respect to the exponent needs ln(base), which is "
-                    f"undefined for negative bases (min base {x.min()})"
-                )
-            positive = x > 0
-            return grad * where(positive, z * log(where(positive, x, 1)), 0)
 
-        return dx, dy
+def _pow_dx(grad, x, y):
+    safe_y = where(y == 0, 1, y)  # y·x^(y−1) is 0 at y = 0; avoid 0·inf at x = 0
+    return grad * y * x ** (safe_y - 1)
+
+
+def _pow_dy(grad, z, x):
+    """Only when the exponent needs a gradient: x ** 2 has none to give."""
+    if (x < 0).any():
+        raise ValueError(
+            "pow: the gradient with respect to the exponent needs ln(base), which is "
+            f"undefined for negative bases (min base {x.min()})"
+        )
+    positive = x > 0
+    return grad * where(positive, z * log(where(positive, x, 1)), 0)
 
 
 class Clone(Op):
@@ -101,6 +117,8 @@ class Clone(Op):
     An in-place op in the graph reads a clone of the tensor it changes, so its
     rule may read the old values (``h *= w``: ∂/∂w reads the old h).
     """
+
+    saves = {"x": ""}
 
     def forward(self, x):
         return x.copy()
@@ -112,6 +130,8 @@ class Clone(Op):
 class Neg(Op):
     """z = −x.    dz/dx = −1."""
 
+    saves = {"x": ""}
+
     def forward(self, x):
         return -x
 
@@ -121,6 +141,8 @@ class Neg(Op):
 
 class Exp(Op):
     """z = eˣ.    dz/dx = eˣ = z."""
+
+    saves = {"x": "out"}
 
     def forward(self, x):
         return np.exp(x)
@@ -136,6 +158,8 @@ class Sin(Op):
     recorded and differentiates again: d²z/dx² = −sin x.
     """
 
+    saves = {"x": "x"}
+
     def forward(self, x):
         return np.sin(x)
 
@@ -145,6 +169,8 @@ class Sin(Op):
 
 class Cos(Op):
     """z = cos x.    dz/dx = −sin x (with ``sin``, an op, so it differentiates again)."""
+
+    saves = {"x": "x"}
 
     def forward(self, x):
         return np.cos(x)
@@ -165,6 +191,8 @@ def _check_nonnegative(name, x):
 class Log(Op):
     """z = ln x  (x ≥ 0; ln 0 = −inf).    dz/dx = 1/x."""
 
+    saves = {"x": "x"}
+
     def forward(self, x):
         _check_nonnegative("log", x)
         with np.errstate(divide="ignore"):
@@ -177,6 +205,8 @@ class Log(Op):
 class Sqrt(Op):
     """z = √x  (x ≥ 0).    dz/dx = 1/(2√x) = 1/(2z)."""
 
+    saves = {"x": "out"}
+
     def forward(self, x):
         _check_nonnegative("sqrt", x)
         return np.sqrt(x)
@@ -188,6 +218,8 @@ class Sqrt(Op):
 class Abs(Op):
     """z = |x|.    dz/dx = sign(x), with the subgradient 0 chosen at x = 0."""
 
+    saves = {"x": "x"}
+
     def forward(self, x):
         return np.abs(x)
 
@@ -197,6 +229,8 @@ class Abs(Op):
 
 class Sign(Op):
     """z = sign(x) ∈ {−1, 0, 1}.    dz/dx = 0 (everywhere but at 0, where it does not exist)."""
+
+    saves = {"x": ""}
 
     def forward(self, x):
         return np.sign(x)
@@ -216,18 +250,28 @@ def _exp_overflow(dtype):
 
 
 def stable_sigmoid(x):
-    """σ(x) = 1/(1+e^(−x)) for numpy arrays, exact to a few ulps and free of overflow.
+    """σ(x) = 1/(1+e^(−x)) for numpy arrays, exact to a few ulps and free of overflow."""
+    return stable_sigmoid_pair(x)[0]
 
-    The direct form overflows only where e^(−x) does (below x ≈ −709 in float64,
-    −88 in float32); elsewhere it is exact, and cheapest, so it is used when no
-    element is that negative. Otherwise, with e = e^(−|x|) ≤ 1: σ(x) = 1/(1+e)
-    for x ≥ 0 and e/(1+e) for x < 0, so exp never sees a positive argument.
+
+def stable_sigmoid_pair(x):
+    """(σ(x), σ(−x)) for numpy arrays, each exact to a few ulps and free of overflow.
+
+    The direct form σ(x) = 1/(1+e), e = e^(−x), with σ(−x) = e·σ(x), overflows
+    only where e does (below x ≈ −709 in float64, −88 in float32); elsewhere it
+    is exact, and cheapest, so it is used when no element is that negative.
+    Otherwise, with e = e^(−|x|) ≤ 1: σ(|x|) = 1/(1+e) and σ(−|x|) = e/(1+e),
+    so exp never sees a positive argument.
     """
     x = np.asarray(x)
     if np.minimum.reduce(x, axis=None, initial=0.0) > _exp_overflow(x.dtype):
-        return 1.0 / (1.0 + np.exp(-x))
+        e = np.exp(-x)
+        z = 1.0 / (1.0 + e)
+        return z, e * z
     e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1, e) / (1 + e)
+    big, small = 1.0 / (1.0 + e), e / (1.0 + e)
+    positive = x >= 0
+    return np.where(positive, big, small), np.where(positive, small, big)
 
 
 class Sigmoid(Op):
@@ -235,22 +279,31 @@ class Sigmoid(Op):
 
     1 − σ(x) and σ(−x) are equal, but the rounding error of σ(x) (about ε)
     becomes a relative error of e^x·ε in 1 − σ(x): for large x the subtraction
-    cancels to 0, while σ(−x) stays exact. So the derivative uses σ(−x), exact
-    to a few ulps for every x (σ'(700) = 9.86e-305, not 0), except in float64
-    when no x exceeds 10: there the cheaper 1 − σ(x) is within e^10·ε ≈ 3e-12.
+    cancels to 0, while σ(−x) stays exact. So forward computes both, σ(x) and
+    its complement c = σ(−x), and keeps c as a hidden output for the rule:
+    σ' = z·c is exact to a few ulps for every x (σ'(700) = 9.86e-305, not 0),
+    and the rule reads only outputs, as PyTorch's does, so x may be changed in
+    place after the op. As c is an output too, dc/dx = −z·c, and a gradient
+    recorded through the rule (``create_graph``) reaches x through both.
     """
 
-    def forward(self, x):
-        return stable_sigmoid(x)
+    hidden = 1
+    saves = {"x": "out"}
 
-    def backward(self, grad, z, x):
-        values = x.data if isinstance(x, Tensor) else x
-        cheap = values.dtype == np.float64 and values.max(initial=-np.inf) <= 10
-        return grad * z * (1 - z if cheap else sigmoid(-x))
+    def forward(self, x):
+        return stable_sigmoid_pair(x)
+
+    def backward(self, grads, outs, x):
+        dz, dc = grads
+        z, c = outs
+        g = dz if dc is None else -dc if dz is None else dz - dc
+        return g * (z * c)
 
 
 class Tanh(Op):
     """z = tanh x.    dz/dx = 1 − tanh²x = 1 − z²."""
+
+    saves = {"x": "out"}
 
     def forward(self, x):
         return np.tanh(x)
@@ -260,13 +313,18 @@ class Tanh(Op):
 
 
 class Relu(Op):
-    """z = max(x, 0).    dz/dx = 1 for x > 0, else 0 (the subgradient 0 is chosen at x = 0)."""
+    """z = max(x, 0).    dz/dx = 1 for x > 0, else 0 (the subgradient 0 is chosen at x = 0).
+
+    z > 0 exactly where x > 0, so the rule reads the output, as PyTorch's does.
+    """
+
+    saves = {"x": "out"}
 
     def forward(self, x):
         return np.maximum(x, 0)
 
     def backward(self, grad, z, x):
-        return grad * (x > 0)
+        return grad * (z > 0)
 
 
 def _tie_split(wins, ties):
@@ -279,6 +337,8 @@ class Maximum(Op):
 
     At ties the gradient is split evenly between the two inputs, as in PyTorch.
     """
+
+    saves = {"x": "x y", "y": "x y"}
 
     def forward(self, x, y):
         return np.maximum(x, y)
@@ -294,6 +354,8 @@ class Minimum(Op):
     At ties the gradient is split evenly between the two inputs, as in PyTorch.
     """
 
+    saves = {"x": "x y", "y": "x y"}
+
     def forward(self, x, y):
         return np.minimum(x, y)
 
@@ -304,6 +366,8 @@ class Minimum(Op):
 
 class Where(Op):
     """z = x where cond else y.    ∂z/∂x = [cond],   ∂z/∂y = [not cond];  cond gets no gradient."""
+
+    saves = {"cond": "", "x": "cond", "y": "cond"}
 
     def forward(self, cond, x, y):
         cond = np.asarray(cond)
@@ -317,6 +381,8 @@ class Where(Op):
 
 class Clip(Op):
     """z = min(max(x, min), max).    dz/dx = 1 where min ≤ x ≤ max, else 0 (as PyTorch's clamp)."""
+
+    saves = {"x": "x"}
 
     def forward(self, x, min=None, max=None):  # noqa: A002 - numpy's and PyTorch's names
         if min is None and max is None:
@@ -356,6 +422,8 @@ class To(Op):
     Casting to an integer or bool dtype is not differentiable: the result does
     not require grad. Casting to the tensor's own dtype returns it unchanged.
     """
+
+    saves = {"x": ""}
 
     def forward(self, x, dtype=None):
         return x.astype(dtype)

@@ -6,6 +6,8 @@ be read more than once (``x[[0, 0, 1]]``); its gradient is then the sum of the
 gradients of every read.
 """
 
+import math
+
 import numpy as np
 
 from ..graph import Op
@@ -42,55 +44,6 @@ def _add_rows(array, rows, values):
     values = np.broadcast_to(values, rows.shape + array.shape[1:]).reshape(-1)
     totals = np.bincount(positions, weights=values, minlength=array.size)
     array += totals.reshape(array.shape).astype(array.dtype, copy=False)
-
-
-class Scatter:
-    """zeros(shape) with ``values`` added at ``index``: the gradient of x[index], kept sparse.
-
-    Indexing's rule returns it instead of a full-size array that is zero but
-    for the slice it read. ``+`` is all the engine asks of a gradient
-    (``engine.accumulate``): Scatter + Scatter keeps both parts, with no array
-    made; Scatter + array adds the parts into a copy of the array. So a tensor
-    read slice by slice, x[t] for every t, gets one full-size gradient in all,
-    made once (``np.asarray``) when a rule or ``.grad`` needs it, rather than
-    one per slice.
-
-    ``parts`` is an (index, values) pair, or a list of two ``parts``: a tree,
-    so that adding is O(1) and no Scatter is ever changed once made.
-    """
-
-    __slots__ = ("shape", "dtype", "parts")
-    __array_ufunc__ = None  # `array + scatter` comes to __radd__
-
-    def __init__(self, shape, parts, dtype):
-        self.shape = tuple(shape)
-        self.parts = parts
-        self.dtype = dtype
-
-    @classmethod
-    def at(cls, shape, index, values):
-        """The gradient of x[index] for x of ``shape``: ``values`` at ``index``."""
-        return cls(shape, (index, values), values.dtype)
-
-    def __add__(self, other):
-        if isinstance(other, Scatter):
-            return Scatter(self.shape, [self.parts, other.parts], self.dtype)
-        return self._add_into(np.array(other, dtype=np.result_type(other, self.dtype)))
-
-    __radd__ = __add__
-
-    def __array__(self, dtype=None, copy=None):
-        return self._add_into(np.zeros(self.shape, dtype or self.dtype))
-
-    def _add_into(self, total):
-        stack = [self.parts]
-        while stack:
-            part = stack.pop()
-            if type(part) is list:
-                stack.extend(part)
-            else:
-                add_at(total, *part)
-        return total
 
 
 class _Slot:
@@ -142,12 +95,14 @@ class GetItem(Op):
     """z = x[index].    ∂L/∂x = zeros like x, with ∂L/∂z added at ``index``.
 
     The array parts of the index are inputs (``split_index``), without a
-    gradient. Backward returns ∂L/∂x as a ``Scatter``, which stays sparse when
-    added to the gradients of other slices of x.
+    gradient. Reading a tensor slice by slice, x[t] for every t, makes one
+    full-size gradient per slice, as in PyTorch: ``unbind`` (one op, one
+    gradient) is the way to take every slice.
     """
 
     name = "getitem"
     view = True
+    saves = {"x": "arrays", "arrays": ""}
 
     def forward(self, x, *arrays, index=None):
         return x[join_index(index, arrays)]
@@ -158,12 +113,25 @@ class GetItem(Op):
             zeros = Tensor._wrap(np.zeros(x.shape, grad.dtype))
             dx = index_put(zeros, index, grad, accumulate=True)
         else:
-            dx = Scatter.at(x.shape, index, grad)
+            dx = np.zeros(x.shape, grad.dtype)
+            add_at(dx, index, grad)
         return (dx, *[None] * len(arrays))
 
     def __call__(self, x, index):
         template, arrays = split_index(index)
         return self.apply((x, *arrays), {"index": template})
+
+
+def check_unique(shape, index, name):
+    """Refuse an index that names a position twice: only one of the values written there would
+    be kept, and which one has no gradient that is right."""
+    if not is_basic_index(index):
+        positions = np.arange(math.prod(shape)).reshape(shape)[index]
+        if np.unique(positions).size != positions.size:
+            raise ValueError(
+                f"{name}: the index names a position more than once; "
+                "use accumulate=True to add the values up"
+            )
 
 
 class IndexPut(Op):
@@ -174,29 +142,28 @@ class IndexPut(Op):
     Without ``accumulate`` an index must not name a position twice: only one of
     the values would be kept, and which one has no gradient that is right.
     The array parts of the index are inputs, as for ``getitem``.
+
+    ``zero=False`` passes ∂L/∂z on to x without zeroing the written positions:
+    right where x's values there depended on nothing that requires grad, as
+    in a buffer written step by step (``buf[t] = h``, minigrad/inplace.py).
     """
 
     name = "index_put"
+    saves = {"x": "arrays", "values": "arrays", "arrays": ""}
 
-    def forward(self, x, values, *arrays, index=None, accumulate=False):
+    def forward(self, x, values, *arrays, index=None, accumulate=False, zero=True):
         index = join_index(index, arrays)
         out = x.copy()
         if accumulate:
             add_at(out, index, values)
             return out
-        if not is_basic_index(index):
-            positions = np.arange(x.size).reshape(x.shape)[index]
-            if np.unique(positions).size != positions.size:
-                raise ValueError(
-                    "index_put: the index names a position more than once; "
-                    "use accumulate=True to add the values up"
-                )
+        check_unique(x.shape, index, "index_put")
         out[index] = values
         return out
 
-    def backward(self, grad, z, x, values, *arrays, index=None, accumulate=False):
+    def backward(self, grad, z, x, values, *arrays, index=None, accumulate=False, zero=True):
         index = join_index(index, arrays)
-        dx = grad if accumulate else index_put(grad, index, 0)
+        dx = grad if accumulate or not zero else index_put(grad, index, 0)
         return (dx, getitem(grad, index), *[None] * len(arrays))
 
     def __call__(self, x, index, values, accumulate=False):

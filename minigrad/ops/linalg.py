@@ -22,6 +22,8 @@ class Matmul(Op):
     directions are a single matrix product instead of one per batch element.
     """
 
+    saves = {"x": "y", "y": "x"}
+
     def forward(self, x, y):
         if x.ndim == 0 or y.ndim == 0:
             raise ValueError(
@@ -37,22 +39,25 @@ class Matmul(Op):
             return (_fold_batch(x) @ y).reshape(*x.shape[:-1], y.shape[-1])
         return np.matmul(x, y)
 
-    def backward(self, grad, z, x, y):
+    def backward(self, grad, z, x, y, needs_input_grad):
+        dx, dy = needs_input_grad
         if x.ndim == 2 and y.ndim == 2:  # the plain matrix product
-            return (lambda: grad @ y.T), (lambda: x.T @ grad)
+            return (grad @ y.T if dx else None), (x.T @ grad if dy else None)
         xm = x if x.ndim > 1 else x.reshape(1, -1)
         ym = y if y.ndim > 1 else y.reshape(-1, 1)
         batch = np.broadcast_shapes(xm.shape[:-2], ym.shape[:-2])
         g = grad.reshape((*batch, xm.shape[-2], ym.shape[-1]))
+        # matmul, not @: it folds a batch that shares one matrix
+        return (matmul(g, ym.mT) if dx else None), (_matmul_dy(g, xm, ym, y) if dy else None)
 
-        def dy():
-            if xm.ndim > 2 and ym.ndim == 2:
-                d = _fold_batch(xm).mT @ _fold_batch(g)
-            else:
-                d = xm.mT @ g
-            return d.squeeze(-1) if y.ndim == 1 else d
 
-        return (lambda: matmul(g, ym.mT)), dy  # matmul, not @: it folds a shared-matrix batch
+def _matmul_dy(g, xm, ym, y):
+    """∂L/∂y of x @ y from the gradient g of the matrix form, summed over a shared batch."""
+    if xm.ndim > 2 and ym.ndim == 2:
+        d = _fold_batch(xm).mT @ _fold_batch(g)
+    else:
+        d = xm.mT @ g
+    return d.squeeze(-1) if y.ndim == 1 else d
 
 
 class Addmm(Op):
@@ -62,6 +67,8 @@ class Addmm(Op):
     One op instead of two for the step of a recurrence, x_t W_ihᵀ + h W_hhᵀ.
     """
 
+    saves = {"x": "", "a": "b", "b": "a"}
+
     def forward(self, x, a, b):
         if a.ndim != 2 or b.ndim != 2:
             raise ValueError(f"addmm: a and b must be matrices, got shapes {a.shape} and {b.shape}")
@@ -70,8 +77,9 @@ class Addmm(Op):
             raise ValueError(f"addmm: shapes {a.shape} and {b.shape} are not aligned ({inner})")
         return np.add(x, a @ b)
 
-    def backward(self, grad, z, x, a, b):
-        return grad, (lambda: grad @ b.T), (lambda: a.T @ grad)
+    def backward(self, grad, z, x, a, b, needs_input_grad):
+        dx, da, db = needs_input_grad
+        return grad, (grad @ b.T if da else None), (a.T @ grad if db else None)
 
 
 matmul = Matmul()

@@ -44,6 +44,8 @@ def _unreduce(t, shape, axis, keepdims):
 class Sum(Op):
     """z = Σ x over ``axis``.    ∂z/∂x = 1 for every summed element."""
 
+    saves = {"x": ""}
+
     def forward(self, x, axis=None, keepdims=False):
         return np.sum(x, axis=_axis(axis), keepdims=keepdims)
 
@@ -53,6 +55,8 @@ class Sum(Op):
 
 class Mean(Op):
     """z = (1/n) Σ x over ``axis`` (n elements).    ∂z/∂x = 1/n."""
+
+    saves = {"x": ""}
 
     def forward(self, x, axis=None, keepdims=False):
         total = np.sum(x, axis=_axis(axis), keepdims=keepdims)  # also checks axis
@@ -74,6 +78,8 @@ class _Extremum(Op):
     When several elements tie for the extremum, each gets an equal share
     (1/count), so the shares still sum to 1.
     """
+
+    saves = {"x": "x out"}
 
     def backward(self, grad, z, x, axis=None, keepdims=False):
         axis = _axis(axis)
@@ -118,6 +124,8 @@ class Logsumexp(Op):
     float64's limit, z rounds away the ln Σ e^(x−m) ≤ ln n, and e^(x−z) would lose it.
     """
 
+    saves = {"x": "x"}
+
     def forward(self, x, axis=None, keepdims=False):
         axis = _axis(axis)
         shifted, m = _minus_max(x, axis)
@@ -138,6 +146,7 @@ class LogSoftmax(Op):
     """
 
     name = "log_softmax"
+    saves = {"x": "out"}
 
     def forward(self, x, axis=-1):
         shifted, _ = _minus_max(x, axis)

@@ -4,8 +4,10 @@ view, expand, squeeze, unsqueeze and flatten are reshapes and broadcasts with
 PyTorch's conventions, so they are functions of those ops.
 
 None of them computes anything: backward moves the gradient back to where
-each element came from. ``split`` and ``unbind`` are slices (``getitem``), so
-they are ordinary functions rather than ops of their own.
+each element came from. ``split`` and ``unbind`` are ops with several outputs,
+one per piece, each a view of the input: their rule gets one gradient per
+piece and puts them back together in one array, as ``stack`` or
+``concatenate`` would.
 """
 
 import math
@@ -19,6 +21,7 @@ class Reshape(Op):
     """z = x laid out with a new ``shape`` (one axis may be −1).    ∂L/∂x = ∂L/∂z reshaped back."""
 
     view = True
+    saves = {"x": ""}
 
     def forward(self, x, shape=None):
         return np.reshape(x, shape)
@@ -34,6 +37,7 @@ class Permute(Op):
     """
 
     view = True
+    saves = {"x": ""}
 
     def forward(self, x, axes=None):
         return np.transpose(x, axes)
@@ -54,6 +58,7 @@ class BroadcastTo(Op):
 
     name = "broadcast_to"
     view = True
+    saves = {"x": ""}
 
     def forward(self, x, shape=None):
         return np.broadcast_to(x, shape)
@@ -67,6 +72,8 @@ class Stack(Op):
 
     ∂L/∂xs[i] = (∂L/∂z)[..., i, ...].
     """
+
+    saves = {"xs": ""}
 
     def forward(self, *xs, axis=0):
         return np.stack(xs, axis=axis)
@@ -83,6 +90,8 @@ class Concatenate(Op):
 
     ∂L/∂xs[i] = the slice of ∂L/∂z that xs[i] became.
     """
+
+    saves = {"xs": ""}
 
     def forward(self, *xs, axis=0):
         return np.concatenate(xs, axis=axis)
@@ -179,37 +188,71 @@ def transpose(x, dim0, dim1):
     return permute(x, tuple(axes))
 
 
-def split(x, split_size_or_sections, axis=0):
-    """Cut ``x`` along ``axis`` into pieces, as ``torch.split``.
+class Split(Op):
+    """zs = the pieces of x along ``axis``, of lengths ``sizes`` (each a view of x).
 
-    An int gives pieces of that length (the last may be shorter); a list gives
-    the length of each piece, which must add up to the axis length.
+    ∂L/∂x = the pieces' gradients joined along ``axis``, zeros for a piece that got none.
     """
-    length = x.shape[axis]
+
+    view = True
+    saves = {"x": ""}
+
+    def forward(self, x, sizes=(), axis=0):
+        return tuple(np.split(x, np.cumsum(sizes)[:-1], axis))
+
+    def backward(self, grads, zs, x, sizes=(), axis=0):
+        return concatenate(_filled(grads, zs, x.dtype), axis)
+
+    def __call__(self, x, split_size_or_sections, axis=0):
+        """Cut ``x`` along ``axis`` into pieces, as ``torch.split``.
+
+        An int gives pieces of that length (the last may be shorter); a list
+        gives the length of each piece, which must add up to the axis length.
+        """
+        axis = _normalize_axis(axis, x.ndim, "split")
+        sizes = _piece_sizes(split_size_or_sections, x.shape[axis], axis)
+        return self.apply((x,), {"sizes": sizes, "axis": axis})
+
+
+def _piece_sizes(split_size_or_sections, length, axis):
+    """The lengths of split's pieces, checked."""
     if isinstance(split_size_or_sections, (int, np.integer)):
-        if split_size_or_sections <= 0:
-            raise ValueError(
-                f"split: the piece length must be positive, got {split_size_or_sections}"
-            )
-        sizes = [
-            min(split_size_or_sections, length - s)
-            for s in range(0, length, split_size_or_sections)
-        ]
-    else:
-        sizes = list(split_size_or_sections)
-        if sum(sizes) != length or any(s < 0 for s in sizes):
-            raise ValueError(
-                f"split: sizes {sizes} do not add up to the length {length} of axis {axis}"
-            )
-    lead = (slice(None),) * (axis % x.ndim)
-    bounds = np.cumsum([0, *sizes])
-    return tuple(x[(*lead, slice(int(a), int(b)))] for a, b in zip(bounds[:-1], bounds[1:]))
+        size = int(split_size_or_sections)
+        if size <= 0:
+            raise ValueError(f"split: the piece length must be positive, got {size}")
+        return tuple(min(size, length - s) for s in range(0, length, size))
+    sizes = tuple(int(s) for s in split_size_or_sections)
+    if sum(sizes) != length or any(s < 0 for s in sizes):
+        raise ValueError(
+            f"split: sizes {list(sizes)} do not add up to the length {length} of axis {axis}"
+        )
+    return sizes
 
 
-def unbind(x, axis=0):
-    """The slices of ``x`` along ``axis``, each without that axis, as ``torch.unbind``."""
-    lead = (slice(None),) * (axis % x.ndim)
-    return tuple(x[(*lead, i)] for i in range(x.shape[axis]))
+class Unbind(Op):
+    """zs[i] = x[..., i, ...]: the slices along ``axis``, each without it (views of x).
+
+    ∂L/∂x = the slices' gradients stacked along ``axis``, zeros for a slice that got none:
+    one array for all T slices, so reading a sequence step by step costs O(T), not O(T²).
+    """
+
+    view = True
+    saves = {"x": ""}
+
+    def forward(self, x, axis=0):
+        return tuple(np.moveaxis(x, axis, 0))
+
+    def backward(self, grads, zs, x, axis=0):
+        return stack(_filled(grads, zs, x.dtype), axis)
+
+    def __call__(self, x, axis=0):
+        """The slices of ``x`` along ``axis``, each without that axis, as ``torch.unbind``."""
+        return self.apply((x,), {"axis": _normalize_axis(axis, x.ndim, "unbind")})
+
+
+def _filled(grads, outs, dtype):
+    """Each output's gradient, or zeros of its shape for one that received none."""
+    return [np.zeros(z.shape, dtype) if g is None else g for g, z in zip(grads, outs)]
 
 
 reshape = Reshape()
@@ -218,3 +261,5 @@ broadcast_to = BroadcastTo()
 stack = Stack()
 concatenate = Concatenate()
 cat = concatenate
+split = Split()
+unbind = Unbind()

@@ -14,6 +14,10 @@ and builds the exact SymPy output and Jacobian there. Then:
 "Relative" is measured against the largest magnitude of the reference, so a
 check neither passes vacuously nor fails on an entry that is exactly zero.
 
+An op with several outputs (``unbind``, ``split``) is checked as one output:
+its outputs flattened and joined, on the engine's side (with ``reshape`` and
+``cat``) and on SymPy's, so each check covers every output at once.
+
 ``check_row(row)`` runs them all on every case of a row. This module needs SymPy.
 """
 
@@ -68,7 +72,8 @@ class Problem:
     def run(self, tensors):
         if self.row.function is not None:
             return self.function(*tensors, **self.case.params)
-        return self.function.apply(tuple(tensors), self.case.params)
+        out = self.function.apply(tuple(tensors), self.case.params)
+        return mg.cat([o.reshape(-1) for o in out]) if isinstance(out, tuple) else out
 
     # -- the SymPy side --
 
@@ -83,7 +88,10 @@ class Problem:
     @cached_property
     def reference(self):
         args = [s if s is not None else v for s, v in zip(self.symbols, self.values)]
-        return as_object_array(self.row.reference(*args, **self.case.params))
+        out = self.row.reference(*args, **self.case.params)
+        if isinstance(out, tuple):  # several outputs: flattened and joined, as ``run`` does
+            return np.concatenate([as_object_array(o).reshape(-1) for o in out])
+        return as_object_array(out)
 
     @cached_property
     def jacobians(self):
