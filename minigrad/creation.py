@@ -77,7 +77,7 @@ class Draw:
     def __call__(self, requires_grad=False, **params):
         t = _make(self.forward(**params), requires_grad, self.name)
         if mode.trace is not None:
-            mode.trace.record(self, [], params, t)
+            mode.trace.record(self, [], params, t.data, [t])
         return t
 
     def __repr__(self):

@@ -21,7 +21,7 @@ rule, so ``minigrad.compile`` runs them, unchanged, over the steps of a plan.
 import numpy as np
 
 from .grad_mode import set_grad_enabled
-from .graph import Node, edge, parent_nodes
+from .graph import edge, parent_nodes
 from .tensor import Tensor
 
 
@@ -61,7 +61,11 @@ def accumulate(total, g):
     return g if total is None else total + g
 
 
-def gradients(roots, grads, targets=None, vjp=Node.vjp):
+def _vjp(node, grads):
+    return node.vjp(grads)
+
+
+def gradients(roots, grads, targets=None, vjp=_vjp):
     """Reverse mode: the gradient of Σ root·grad with respect to each target, in a dict.
 
     Roots and targets are keys of the graph (``edge``): ``(node, k)``, standing
@@ -69,22 +73,35 @@ def gradients(roots, grads, targets=None, vjp=Node.vjp):
     are what ``backward()`` stores: every leaf that is reached, and every output
     whose tensor called ``retain_grad()``. With a set of targets, only the nodes
     on a path to one of them run their rule. ``vjp(node, grads)`` applies a
-    node's rule (``Node.vjp``; a compiled plan passes its own).
+    node's rule (``node.vjp(grads)``; a compiled plan passes its own).
     """
     keep = _stored_by_backward if targets is None else targets.__contains__
     pending, found = {}, {}
     for root, g in zip(roots, grads):
         pending[root] = accumulate(pending.get(root), g)
-    nodes = toposort(list(dict.fromkeys(k[0] for k in pending if type(k) is tuple)))
+    nodes = toposort(_nodes_of(pending))
     for node in nodes if targets is None else _leading_to(nodes, targets):
-        keys = [(node, k) for k in range(node.n_outputs)]
-        out_grads = [pending.pop(key, None) for key in keys]
-        found.update((key, g) for key, g in zip(keys, out_grads) if g is not None and keep(key))
-        if any(g is not None for g in out_grads):
+        out_grads = _take(pending, node, keep, found)
+        if out_grads:
             for parent, g in vjp(node, out_grads):
                 pending[parent] = accumulate(pending.get(parent), g)
     found.update((key, g) for key, g in pending.items() if keep(key))
     return found
+
+
+def _nodes_of(keys):
+    """The nodes among the keys ``(node, k)``, once each, in order (a leaf is no node)."""
+    return list(dict.fromkeys(key[0] for key in keys if type(key) is tuple))
+
+
+def _take(pending, node, keep, found):
+    """The gradients of node's outputs, taken from ``pending`` (None for an output that got
+    none), or [] if none got one; ``found`` keeps those of outputs that are targets."""
+    grads = [pending.pop((node, k), None) for k in range(node.n_outputs)]
+    for k, g in enumerate(grads):
+        if g is not None and keep((node, k)):
+            found[(node, k)] = g
+    return grads if any(g is not None for g in grads) else []
 
 
 def _stored_by_backward(key):

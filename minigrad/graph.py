@@ -112,13 +112,12 @@ class Op:
     def apply(self, inputs, params):
         """Run forward on ``inputs`` (Tensors, numbers or arrays) and record a Node if needed."""
         tensors = _as_tensors(inputs, self.name)
-        arrays_in = None if tensors else list(map(_list_as_array, inputs))
-        recorded = tensors and mode.grad_enabled and any([t._requires_grad for t in tensors])
-        result = self.run_forward(arrays_in or [t.data for t in tensors], params, recorded)
-        arrays = result if type(result) is tuple else (result,)
-        if not tensors:  # no Tensor among the inputs: arrays in, arrays out, no graph
-            return self.returned(result, arrays[: len(arrays) - self.hidden])
-        outs = [Tensor._wrap(a) for a in arrays[: len(arrays) - self.hidden]]
+        if tensors is None:  # no Tensor among the inputs: arrays in, arrays out, no graph
+            result = self.run_forward(list(map(_list_as_array, inputs)), params)
+            return self.returned(result, self.visible(result))
+        recorded = mode.grad_enabled and any([t._requires_grad for t in tensors])
+        result = self.run_forward([t.data for t in tensors], params, recorded)
+        outs = [Tensor._wrap(a) for a in self.visible(result)]
         if self.view:
             inplace.share_views(outs, tensors[0])
         if recorded:
@@ -126,7 +125,7 @@ class Op:
         if mode.anomaly:
             mode.anomaly.check_outputs(outs, self.name)
         if mode.trace:
-            mode.trace.record(self, tensors, params, outs)
+            mode.trace.record(self, tensors, params, result, outs)
         return self.returned(result, outs)
 
     def run_forward(self, arrays, params, recorded=False):
@@ -138,13 +137,21 @@ class Op:
             out = self.forward(*arrays, **params)
         except (ValueError, TypeError, IndexError) as error:
             raise named_error(error, self.name) from error
+        if isinstance(out, list):  # numpy would stack it into one array without a word
+            raise TypeError(f"{self.name}: forward returned a list; several outputs are a tuple")
         out = tuple(map(np.asarray, out)) if type(out) is tuple else np.asarray(out)
-        if recorded and any(a.dtype.kind != "f" for a in (out if type(out) is tuple else [out])):
+        kinds = {a.dtype for a in (out if type(out) is tuple else [out]) if a.dtype.kind != "f"}
+        if recorded and kinds:
             raise TypeError(
-                f"{self.name}: forward returned non-float values, but an input requires grad; "
-                "a differentiable op must return floats"
+                f"{self.name}: forward returned {kinds.pop()} values, but an input requires "
+                "grad; a differentiable op must return floats"
             )
         return out
+
+    def visible(self, result):
+        """forward's outputs but the hidden ones, as a tuple."""
+        arrays = result if type(result) is tuple else (result,)
+        return arrays[: len(arrays) - self.hidden]
 
     def returned(self, result, visible):
         """What a call gives back: the output, or, for a forward that returned a tuple, the
@@ -233,33 +240,16 @@ class Node:
 
         The rule gets Tensors when grad mode is on (the backward pass is recorded,
         ``create_graph``), so its gradients can be differentiated again, and the
-        numpy arrays otherwise. ``_fit`` makes each gradient it returns match
+        numpy arrays otherwise. ``fit`` makes each gradient it returns match
         its input. A TypeError in the rule (numpy refusing the Tensor it got, as
         ``np.cos(x)`` does) is raised again naming the op, with what to do.
         """
-        try:
-            results = self.run_rule(grads, self.saved_values())
-            return [
-                (parent, _fit(g, t, self, i))
-                for i, (parent, g, t) in enumerate(zip(self.parents, results, self.inputs))
-                if parent is not None and g is not None
-            ]
-        except TypeError as error:  # numpy refusing a Tensor, say: named after the op
-            raise named_error(error, f"backward of '{self.name}'") from error
-
-    def run_rule(self, grads, values):
-        """The op's rule on the gradients of the outputs and the saved ``values`` (the outputs,
-        then the inputs): one result per input."""
-        n = self.n_outputs
-        grad, out = (grads[0], values[0]) if self.single else (tuple(grads), tuple(values[:n]))
-        needs = {"needs_input_grad": self.needs} if self.op.takes_needs else {}
-        results = self.op.backward(grad, out, *values[n:], **self.params, **needs)
-        results = results if type(results) is tuple else (results,)
-        if len(results) != len(self.inputs):
-            raise RuntimeError(
-                f"backward of '{self.name}': {len(results)} gradients for {len(self.inputs)} inputs"
-            )
-        return results
+        results = run_rule(self, grads, self.saved_values())
+        return [
+            (parent, fit(g, t, self, i))
+            for i, (parent, g, t) in enumerate(zip(self.parents, results, self.inputs))
+            if parent is not None and g is not None
+        ]
 
     def saved_values(self):
         """The outputs and the inputs, for the rule: Tensors when the backward pass is recorded,
@@ -277,14 +267,34 @@ class Node:
         return inplace.same_version(out, self, k)
 
 
-def _fit(g, t, node, i):
+def run_rule(node, grads, values):
+    """The rule of ``node``'s op on the gradients of its outputs and the saved ``values`` (its
+    outputs, then its inputs): one result per input. (A compiled plan's steps run it too.)"""
+    n = node.n_outputs
+    grad, out = (grads[0], values[0]) if node.single else (tuple(grads), tuple(values[:n]))
+    needs = {"needs_input_grad": node.needs} if node.op.takes_needs else {}
+    try:
+        results = node.op.backward(grad, out, *values[n:], **node.params, **needs)
+    except TypeError as error:  # numpy refusing a Tensor, say: named after the op
+        raise named_error(error, f"backward of '{node.name}'") from error
+    results = results if type(results) is tuple else (results,)
+    if len(results) != len(node.inputs):
+        raise RuntimeError(
+            f"backward of '{node.name}': {len(results)} gradients for {len(node.inputs)} inputs"
+        )
+    return results
+
+
+def fit(g, t, node, i):
     """Make rule output ``g`` the gradient of input ``t``: summed back over broadcast axes (the
     one place broadcasting is undone), and cast to t's dtype."""
-    if not hasattr(g, "shape"):  # a TypeError, which vjp names after the op
-        raise TypeError(f"a {type(g).__name__} for input {i}, not an array or None")
-    if g.shape != t.data.shape:
+    if not hasattr(g, "shape"):
+        raise TypeError(
+            f"backward of '{node.name}': a {type(g).__name__} for input {i}, not an array or None"
+        )
+    if g.shape != t.shape:
         g = sum_to_shape(g, t.shape, node.name)
-    if g.dtype != t.data.dtype:
+    if g.dtype != t.dtype:
         g = g.to(t.dtype) if isinstance(g, Tensor) else g.astype(t.dtype)
     if mode.anomaly:
         mode.anomaly.check(g, f"backward of '{node.name}' (gradient for input {i})", node)

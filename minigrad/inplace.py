@@ -97,8 +97,8 @@ class Overwritten:
 
     def __init__(self, value, node, i):
         self.shape, self.ndim, self.dtype = value.shape, value.ndim, value.dtype
-        n = node.n_outputs
-        which = f"input {i - n}" if i >= n else "its output" if n == 1 else f"its output {i}"
+        n, shown = node.n_outputs, node.n_outputs - node.op.hidden
+        which = f"input {i - n}" if i >= n else "its output" if shown == 1 else f"its output {i}"
         self.what = f"backward of '{node.name}': {which}"
 
     def _refuse(self, *args, **kwargs):
@@ -297,7 +297,7 @@ def _record_write(t, index, value):
     node = Node(ops.index_put, node_inputs, params, t.data, [])
     _become_output(node, t)
     if mode.trace:
-        mode.trace.record(ops.index_put, node_inputs, params, [t])
+        mode.trace.record(ops.index_put, node_inputs, params, t.data, [t])
     _write(t, "__setitem__", _copy_at(where), value.data)
     mask[where] = value._requires_grad
     node.written = mask

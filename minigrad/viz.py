@@ -26,7 +26,7 @@ import numpy as np
 
 from .engine import gradients, toposort
 from .grad_mode import no_grad
-from .graph import Node, edge
+from .graph import edge
 from .tensor import Tensor
 
 MAX_VALUES = 12  # a tensor with more elements is shown by its shape alone
@@ -44,7 +44,7 @@ class Picture:
         self.names = {id(p): n for n, p in module.named_parameters()} if module else {}
         self.names.update((id(t), n) for n, t in (names or {}).items())
         self.items, self.arrows = {}, []
-        nodes = list(toposort([r.grad_fn for r in roots if r.grad_fn is not None]))
+        nodes = list(toposort(list(dict.fromkeys(r.grad_fn for r in roots if r.grad_fn))))
         self.shown, hidden = nodes[:max_ops], nodes[max_ops:]
         self.grads = _gradients(roots, nodes) if grads else {}
         for node in self.shown:
@@ -61,11 +61,12 @@ class Picture:
     def _add_call(self, node):
         op_key = ("op", id(node))
         self.items[op_key] = ("op", [node.name])
-        self._add_tensor(("node", id(node)), None, node.out)
-        self.arrows.append((op_key, ("node", id(node))))
+        for k, out in enumerate(node.outs[: node.n_outputs - node.op.hidden]):
+            self._add_tensor(("node", id(node), k), None, out)
+            self.arrows.append((op_key, ("node", id(node), k)))
         for t, parent in zip(node.inputs, node.parents):
             key = _key(t, parent)
-            if isinstance(parent, Node) and parent not in self.shown:
+            if type(parent) is tuple and parent[0] not in self.shown:
                 key = ("cut",)
             elif key not in self.items:
                 self._add_tensor(key, t, t.data)
@@ -76,7 +77,7 @@ class Picture:
         lines = [self._title(key, t), f"{array.dtype.name}{list(array.shape)}"]
         if self.values and array.size <= MAX_VALUES:
             lines += _numbers("value", array)
-        grad = self.grads.get(key[1])
+        grad = self.grads.get(key)
         if grad is not None and grad.size <= MAX_VALUES:
             lines += _numbers("grad", grad)
         self.items[key] = ("tensor", lines)
@@ -107,9 +108,18 @@ class Picture:
 
 
 def _key(t, parent=None):
-    """Where a tensor's box is: its node's output, or the tensor itself (a leaf, a constant)."""
-    node = parent if isinstance(parent, Node) else t.grad_fn
-    return ("node", id(node)) if node is not None else ("tensor", id(t))
+    """Where a tensor's box is: the output of a node it is, or the tensor itself (a leaf, a
+    constant)."""
+    if type(parent) is tuple:
+        return ("node", id(parent[0]), parent[1])
+    if parent is None and t.grad_fn is not None:
+        return ("node", id(t.grad_fn), t.output_nr)
+    return ("tensor", id(t))
+
+
+def _edge_key(edge):
+    """The box of a key of the engine's pass: ``(node, k)`` or a leaf."""
+    return ("node", id(edge[0]), edge[1]) if type(edge) is tuple else ("tensor", id(edge))
 
 
 def _gradients(roots, nodes):
@@ -118,10 +128,11 @@ def _gradients(roots, nodes):
     if not roots or not all(r.requires_grad and r.data.size == 1 for r in roots):
         return {}
     leaves = {p for node in nodes for p in node.parents if isinstance(p, Tensor)}
+    outputs = {(node, k) for node in nodes for k in range(node.n_outputs)}
     with no_grad():
         keys = [edge(r, "to_dot") for r in roots]
-        found = gradients(keys, [np.ones(r.shape, r.dtype) for r in roots], {*nodes, *leaves})
-    return {id(k): np.asarray(g) for k, g in found.items()}
+        found = gradients(keys, [np.ones(r.shape, r.dtype) for r in roots], outputs | leaves)
+    return {_edge_key(k): np.asarray(g) for k, g in found.items()}
 
 
 def _numbers(what, array):

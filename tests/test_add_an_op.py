@@ -137,13 +137,14 @@ class _SinWithNumpyRule(Op):
         return grad * np.cos(x)
 
 
-class _SinWithDeferredNumpyRule(_SinWithNumpyRule):
-    """The same rule, returned as a function the engine calls later."""
+class _SinWithDeferredRule(_SinWithNumpyRule):
+    """The rule returned as a function to call later, which the engine refuses: a rule that
+    computes only what is needed declares ``needs_input_grad`` instead."""
 
-    name = "test_numpy_sin_deferred"
+    name = "test_sin_deferred"
 
     def backward(self, grad, y, x):
-        return lambda: grad * np.cos(x)
+        return lambda: grad * mg.cos(x)
 
 
 def numpy_refused(name):
@@ -157,7 +158,14 @@ def numpy_refused(name):
     )
 
 
-@pytest.mark.parametrize("op_class", [_SinWithNumpyRule, _SinWithDeferredNumpyRule])
+def test_a_rule_returning_a_function_instead_of_a_gradient_is_named():
+    op = _SinWithDeferredRule()
+    x = mg.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match=r"^backward of 'test_sin_deferred': a function for input 0"):
+        op(x).sum().backward()
+
+
+@pytest.mark.parametrize("op_class", [_SinWithNumpyRule])
 def test_a_rule_written_with_numpy_names_its_op_when_differentiated_again(op_class):
     op = op_class()
     x = mg.tensor([0.5, -1.0, 2.0], requires_grad=True)
@@ -251,15 +259,21 @@ def test_the_recipe_with_a_wrong_derivative_fails_outside_the_repository(tmp_pat
 
 
 class _MinMax(Op):
-    """(min x, max x): two results, which an op cannot return."""
+    """(min x, max x): an op with two outputs. ∂min/∂x is 1 at the minimum, ∂max/∂x at the
+    maximum (no ties in the tests)."""
 
     name = "test_minmax"
+    saves = {"x": "x out"}
 
     def forward(self, x):
         return np.min(x), np.max(x)
 
-    def backward(self, grad, out, x):
-        return grad
+    def backward(self, grads, outs, x):
+        g = np.zeros(x.shape)
+        for grad, out in zip(grads, outs):
+            if grad is not None:
+                g = g + grad * (x == out)
+        return g
 
 
 class _MinMaxList(_MinMax):
@@ -281,10 +295,23 @@ class _Floor(Op):
         return grad * 0
 
 
-@pytest.mark.parametrize(("op", "kind"), [(_MinMax, "tuple"), (_MinMaxList, "list")])
-def test_a_forward_that_returns_several_arrays_is_named_not_stacked(op, kind):
-    minmax = op()
-    expected = rf"^{minmax.name}: forward returned a {kind}; an op returns one array"
+def test_a_forward_that_returns_a_tuple_makes_an_op_with_an_output_each():
+    minmax = _MinMax()
+    x = mg.tensor([1.0, 3.0, -2.0], requires_grad=True)
+    low, high = minmax(x)
+    assert (low.item(), high.item()) == (-2.0, 3.0)
+    assert low.grad_fn is high.grad_fn and (low.output_nr, high.output_nr) == (0, 1)
+    (2 * low + 5 * high).backward()
+    assert x.grad.tolist() == [0.0, 5.0, 2.0]
+    x.grad = None
+    high.backward()  # the rule gets None for the output without a gradient
+    assert x.grad.tolist() == [0.0, 1.0, 0.0]
+    assert minmax(np.array([1.0, 3.0])) == (1.0, 3.0)  # arrays in, a tuple of arrays out
+
+
+def test_a_forward_that_returns_a_list_is_named_not_stacked():
+    minmax = _MinMaxList()
+    expected = r"^test_minmax_list: forward returned a list; several outputs are a tuple$"
     for x in (mg.tensor([1.0, 3.0], requires_grad=True), mg.tensor([1.0, 3.0]), np.ones(2)):
         with pytest.raises(TypeError, match=expected):
             minmax(x)
@@ -306,9 +333,9 @@ def test_a_forward_that_returns_integers_for_an_input_that_requires_grad_is_name
 
 
 def test_a_compiled_function_names_a_forward_that_breaks_the_contract():
-    minmax, floor = _MinMax(), _Floor()
+    minmax, floor = _MinMaxList(), _Floor()
     x = mg.tensor([1.5, -0.5], requires_grad=True)
-    with pytest.raises(TypeError, match="^test_minmax: forward returned a tuple"):
+    with pytest.raises(TypeError, match="^test_minmax_list: forward returned a list"):
         mg.compile(lambda t: minmax(t))(x)
     with pytest.raises(TypeError, match="^test_floor: forward returned int64 values"):
         mg.compile(lambda t: floor(t))(x)

@@ -66,8 +66,26 @@ def test_the_changed_tensor_keeps_its_array_and_its_grad_fn_becomes_the_new_node
     h += 1
     assert h.data is array and h.tolist() == [2.0, -2.0, 5.0]
     assert h.grad_fn.name == "add"
-    copy = h.grad_fn.parents[0]  # the op read a clone of the old values
-    assert copy.name == "clone" and copy.parents[0] is before
+    # add's rule reads nothing (Op.saves), so no copy of the old values is made
+    assert h.grad_fn.parents[0] == (before, 0)
+
+
+def test_an_in_place_op_whose_rule_reads_the_old_values_reads_a_clone_of_them():
+    w = leaf(W)
+    h = leaf(X) * 2
+    before = h.grad_fn
+    h *= w  # ∂/∂w reads the old h, so the product reads a clone of it
+    copy = h.grad_fn.parents[0][0]
+    assert copy.name == "clone" and copy.parents[0] == (before, 0)
+    (h * mg.tensor(K)).sum().backward()
+    assert w.grad.tolist() == [2 * x * k for x, k in zip(X, K)]
+
+
+def test_an_in_place_op_whose_rule_does_not_read_the_old_values_makes_no_clone():
+    h = leaf(X) * 2
+    before = h.grad_fn
+    h *= 3.0  # the constant needs no gradient, so ∂/∂(old h) = 3 reads nothing
+    assert h.grad_fn.name == "mul" and h.grad_fn.parents[0] == (before, 0)
 
 
 def test_a_value_that_requires_grad_written_into_a_constant_makes_it_part_of_the_graph():

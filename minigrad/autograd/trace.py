@@ -22,17 +22,19 @@ from ..tensor import Tensor
 
 
 def _array(g):
-    """A gradient as an array: a Tensor's data (a recorded pass), or a Scatter made whole."""
-    return g.data if isinstance(g, Tensor) else np.asarray(g)
+    """A gradient as an array: a Tensor's data (a recorded pass), or the array itself."""
+    return g.data if isinstance(g, Tensor) else g
 
 
 class Visit:
-    """One node as the engine visited it: the gradient that arrived, and what each input got
-    (None for an input that needs no gradient)."""
+    """One node as the engine visited it: the gradient that arrived at each of its outputs
+    (``grads``; ``grad`` for the first), and what each input got (None for an input that
+    needs no gradient)."""
 
-    def __init__(self, node, grad, pairs):
+    def __init__(self, node, grads, pairs):
         self.node = node
-        self.grad = _array(grad)
+        self.grads = [None if g is None else _array(g) for g in grads]
+        self.grad = self.grads[0]
         self.received = [None] * len(node.inputs)
         i = 0
         for parent, g in pairs:  # in input order: the first input from i on with this parent
@@ -62,9 +64,9 @@ class trace_backward:  # noqa: N801 - a context manager, named like no_grad
         self._vjp = vjp = Node.vjp
         visits = self.visits
 
-        def recorded(node, grad):
-            pairs = vjp(node, grad)
-            visits.append(Visit(node, grad, pairs))
+        def recorded(node, grads):
+            pairs = vjp(node, grads)
+            visits.append(Visit(node, grads, pairs))
             return pairs
 
         Node.vjp = recorded
@@ -97,8 +99,9 @@ class trace_backward:  # noqa: N801 - a context manager, named like no_grad
             got = "; ".join(
                 self._received(i, t, g) for i, (t, g) in enumerate(zip(node.inputs, visit.received))
             )
-            rows.append((str(step), node.name, _shape(node.out.shape), inputs,
-                         _norm(visit.grad), got))  # fmt: skip
+            outputs = ", ".join(_shape(o.shape) for o in node.outs[: len(node.outs) - node.op.hidden])
+            grad_in = [g for g in visit.grads if g is not None]
+            rows.append((str(step), node.name, outputs, inputs, _norm(grad_in), got))
         lines = [f"backward visited {len(self.visits)} nodes, in this order:", *_table(rows)]
         lines.append("leaves: what the pass added to .grad")
         leaf_rows = [(self.name(leaf, f"leaf {i}"), _shape(leaf.shape), _norm(self.added(leaf)))
@@ -118,7 +121,9 @@ def _shape(shape):
 
 
 def _norm(g):
-    return f"{float(np.linalg.norm(g)):.4g}"
+    """‖g‖, or the norm of all of them together for a list (a node's several outputs)."""
+    parts = g if isinstance(g, list) else [g]
+    return f"{float(np.sqrt(sum(np.sum(np.square(p)) for p in parts))):.4g}"
 
 
 def _table(rows):

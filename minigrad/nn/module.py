@@ -100,6 +100,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args, **kwargs):
+        if mode.trace is not None:  # a compiled plan holds only while this module is as now
+            mode.trace.module(self)
         return self.forward(*args, **kwargs)
 
     # ---- traversal ----------------------------------------------------------------------------
