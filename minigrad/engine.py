@@ -33,27 +33,30 @@ def toposort(roots, parents=parent_nodes):
     count each node's consumers, then yield a node once all of its consumers
     have been yielded.
     """
-    consumers = _count_consumers(roots, parents)
+    consumers, parents_of = _count_consumers(roots, parents)
     ready = [node for node, count in consumers.items() if count == 0]
     while ready:
         node = ready.pop()
         yield node
-        for parent in parents(node):
+        for parent in parents_of[node]:
             consumers[parent] -= 1
             if consumers[parent] == 0:
                 ready.append(parent)
 
 
 def _count_consumers(roots, parents):
-    """For each node reachable from ``roots``: how many reachable nodes use its output."""
-    consumers = dict.fromkeys(roots, 0)
+    """For each node reachable from ``roots``: how many reachable nodes use its output; and
+    its parents, as ``parents`` gives them."""
+    consumers, parents_of = dict.fromkeys(roots, 0), {}
     stack = list(consumers)
     while stack:
-        for parent in parents(stack.pop()):
+        node = stack.pop()
+        parents_of[node] = parents(node)
+        for parent in parents_of[node]:
             if parent not in consumers:
                 stack.append(parent)
             consumers[parent] = consumers.get(parent, 0) + 1
-    return consumers
+    return consumers, parents_of
 
 
 def accumulate(total, g):
@@ -97,15 +100,19 @@ def _nodes_of(keys):
 def _take(pending, node, keep, found):
     """The gradients of node's outputs, taken from ``pending`` (None for an output that got
     none), or [] if none got one; ``found`` keeps those of outputs that are targets."""
-    grads = [pending.pop((node, k), None) for k in range(node.n_outputs)]
-    for k, g in enumerate(grads):
-        if g is not None and keep((node, k)):
-            found[(node, k)] = g
-    return grads if any(g is not None for g in grads) else []
+    if node.n_outputs == 1:  # the common case, made short
+        grads = [pending.pop((node, 0), None)]
+    else:
+        grads = [pending.pop((node, k), None) for k in range(node.n_outputs)]
+    if node.retained is not None or keep is not _stored_by_backward:
+        for k, g in enumerate(grads):
+            if g is not None and keep((node, k)):
+                found[(node, k)] = g
+    return [] if grads[0] is None and all(g is None for g in grads) else grads
 
 
 def _stored_by_backward(key):
-    return type(key) is not tuple or key[1] in key[0].retained
+    return type(key) is not tuple or key[0].retained is not None and key[1] in key[0].retained
 
 
 def _leading_to(nodes, targets):

@@ -117,7 +117,7 @@ class Op:
             return self.returned(result, self.visible(result))
         recorded = mode.grad_enabled and any([t._requires_grad for t in tensors])
         result = self.run_forward([t.data for t in tensors], params, recorded)
-        outs = [Tensor._wrap(a) for a in self.visible(result)]
+        outs = list(map(Tensor._wrap, self.visible(result)))
         if self.view:
             inplace.share_views(outs, tensors[0])
         if recorded:
@@ -137,21 +137,20 @@ class Op:
             out = self.forward(*arrays, **params)
         except (ValueError, TypeError, IndexError) as error:
             raise named_error(error, self.name) from error
-        if isinstance(out, list):  # numpy would stack it into one array without a word
+        if type(out) is tuple:
+            out = tuple(map(np.asarray, out))
+        elif isinstance(out, list):  # numpy would stack it into one array without a word
             raise TypeError(f"{self.name}: forward returned a list; several outputs are a tuple")
-        out = tuple(map(np.asarray, out)) if type(out) is tuple else np.asarray(out)
-        kinds = {a.dtype for a in (out if type(out) is tuple else [out]) if a.dtype.kind != "f"}
-        if recorded and kinds:
-            raise TypeError(
-                f"{self.name}: forward returned {kinds.pop()} values, but an input requires "
-                "grad; a differentiable op must return floats"
-            )
+        else:
+            out = np.asarray(out)
+        if recorded:
+            _check_floats(out, self.name)
         return out
 
     def visible(self, result):
         """forward's outputs but the hidden ones, as a tuple."""
         arrays = result if type(result) is tuple else (result,)
-        return arrays[: len(arrays) - self.hidden]
+        return arrays[: len(arrays) - self.hidden] if self.hidden else arrays
 
     def returned(self, result, visible):
         """What a call gives back: the output, or, for a forward that returned a tuple, the
@@ -162,6 +161,16 @@ class Op:
 
     def __repr__(self):
         return f"<op {self.name}>"
+
+
+def _check_floats(out, name):
+    """Only floats can require grad: a recorded op must return them."""
+    for a in out if type(out) is tuple else [out]:
+        if a.dtype.kind != "f":
+            raise TypeError(
+                f"{name}: forward returned {a.dtype} values, but an input requires grad; a "
+                "differentiable op must return floats"
+            )
 
 
 def _as_tensors(inputs, name):
@@ -193,10 +202,13 @@ def _list_as_array(x):
 def edge(t, where):
     """Where the gradient of tensor ``t`` goes: (its node, which output of it ``t`` is), ``t``
     itself for a leaf that requires grad, or None."""
-    if t.grad_fn is None:
+    node = t.grad_fn
+    if node is None:
         return t if t._requires_grad else None
-    inplace.check_current(t, where)
-    return (t.grad_fn, t.output_nr)
+    saved = node.versions[t.output_nr]  # None for a hidden output, which nothing can change
+    if saved is not None and saved[0].count != saved[1]:
+        inplace.changed_outside_the_graph(t, where)
+    return (node, t.output_nr)
 
 
 def parent_nodes(node):
@@ -209,8 +221,7 @@ class Node:
     """A recorded call of an op: everything its backward rule needs, nothing that points back.
 
     * ``op``, ``inputs`` (the input Tensors) and ``params``;
-    * ``parents``: for each input, where its gradient goes (``edge``), and
-      ``needs``: whether it goes anywhere;
+    * ``parents``: for each input, where its gradient goes (``edge``);
     * ``outs``: the output *arrays* (``n_outputs`` of them; ``single`` when
       forward returned one array, not a tuple). Never the output Tensors:
       that would make a reference cycle;
@@ -224,15 +235,19 @@ class Node:
         self.inputs = inputs
         self.params = params
         self.parents = [edge(t, op.name) for t in inputs]
-        self.needs = tuple(p is not None for p in self.parents)
         self.single = type(result) is not tuple
         self.outs = (result,) if self.single else result
         self.n_outputs = len(self.outs)
-        self.retained = {}  # output number -> weakref to its tensor, after retain_grad()
+        self.retained = None  # {output number: weakref to its tensor}, after retain_grad()
         self.created_at = mode.anomaly.location() if mode.anomaly else None
         self.versions = inplace.save_versions(inputs, tensors, self.n_outputs)  # in-place hook
         for k, t in enumerate(tensors):
             t.grad_fn, t.output_nr, t._requires_grad = self, k, True
+
+    @property
+    def needs(self):
+        """For each input, whether it needs a gradient (``needs_input_grad``)."""
+        return tuple(p is not None for p in self.parents)
 
     def vjp(self, grads):
         """(parent, gradient) for each input that needs a gradient, given ``grads``, the
@@ -272,9 +287,9 @@ def run_rule(node, grads, values):
     outputs, then its inputs): one result per input. (A compiled plan's steps run it too.)"""
     n = node.n_outputs
     grad, out = (grads[0], values[0]) if node.single else (tuple(grads), tuple(values[:n]))
-    needs = {"needs_input_grad": node.needs} if node.op.takes_needs else {}
+    params = {**node.params, "needs_input_grad": node.needs} if node.op.takes_needs else node.params
     try:
-        results = node.op.backward(grad, out, *values[n:], **node.params, **needs)
+        results = node.op.backward(grad, out, *values[n:], **params)
     except TypeError as error:  # numpy refusing a Tensor, say: named after the op
         raise named_error(error, f"backward of '{node.name}'") from error
     results = results if type(results) is tuple else (results,)

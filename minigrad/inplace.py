@@ -52,24 +52,20 @@ def share_views(outs, base):
 def save_versions(inputs, tensors, n_outputs):
     """For a node: (counter, version) of each output, then of each input. A hidden output has
     no tensor, and None: nothing can change it."""
-    hidden = [None] * (n_outputs - len(tensors))
-    return [*map(_version, tensors), *hidden, *map(_version, inputs)]
+    versions = [(t._version_counter, t._version_counter.count) for t in (*tensors, *inputs)]
+    if n_outputs > len(tensors):
+        versions[len(tensors) : len(tensors)] = [None] * (n_outputs - len(tensors))
+    return versions
 
 
-def _version(t):
-    return t._version_counter, t._version_counter.count
-
-
-def check_current(t, where):
+def changed_outside_the_graph(t, where):
     """Refuse a tensor whose values changed after its node made them by a change that was not
     recorded (under no_grad, through ``detach()``, through a view or its base): its graph no
     longer gives its gradient."""
-    saved = t.grad_fn.versions[t.output_nr]  # None for a hidden output: no change can reach it
-    if saved is not None and (t._version_counter is not saved[0] or saved[0].count != saved[1]):
-        raise RuntimeError(
-            f"{where}: the tensor made by '{t.grad_fn.name}' was changed in place outside the "
-            "graph (under no_grad, through detach() or a view); compute it again"
-        )
+    raise RuntimeError(
+        f"{where}: the tensor made by '{t.grad_fn.name}' was changed in place outside the "
+        "graph (under no_grad, through detach() or a view); compute it again"
+    )
 
 
 def unchanged(node, values):
@@ -261,11 +257,11 @@ def _become_output(node, t):
     """Make ``node`` (which just computed t's new values) t's grad_fn, as output 0. A node never
     holds its own output, so where t itself was the node's input, a shell of t takes its place;
     a ``retain_grad()`` on t moves to the new node."""
-    if t.grad_fn is not None and t.output_nr in t.grad_fn.retained:
-        node.retained[0] = t.grad_fn.retained.pop(t.output_nr)
+    if t.grad_fn is not None and t.output_nr in (t.grad_fn.retained or ()):
+        node.retained = {0: t.grad_fn.retained.pop(t.output_nr)}
     node.inputs = [_shell(t) if x is t else x for x in node.inputs]
     node.outs = (t.data,)
-    node.versions[0] = _version(t)
+    node.versions[0] = (t._version_counter, t._version_counter.count)
     t.grad_fn, t.output_nr, t._requires_grad = node, 0, True
 
 
@@ -301,7 +297,7 @@ def _record_write(t, index, value):
     _write(t, "__setitem__", _copy_at(where), value.data)
     mask[where] = value._requires_grad
     node.written = mask
-    node.versions[0] = _version(t)
+    node.versions[0] = (t._version_counter, t._version_counter.count)
     return t
 
 

@@ -99,6 +99,7 @@ class Tensor(ArrayMethods, InplaceMethods):
         if not self._requires_grad:
             raise RuntimeError("retain_grad: the tensor does not require grad")
         if self.grad_fn is not None:  # backward() then stores the node's gradient here too
+            self.grad_fn.retained = self.grad_fn.retained or {}
             self.grad_fn.retained[self.output_nr] = weakref.ref(self)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False):

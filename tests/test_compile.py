@@ -269,7 +269,7 @@ def test_a_second_shape_reuses_nothing_of_the_first_plan():
     compiled(mg.ones(3))
     second = compiled.plan
     assert first is not second
-    assert not {id(s) for s in first.steps} & {id(s) for s in second.steps}
+    assert not {id(s) for s in first.plan.steps} & {id(s) for s in second.plan.steps}
     assert compiled(mg.ones(2) * 0).item() == 4.0  # the first plan replays as before
 
 
@@ -400,25 +400,49 @@ def test_a_plan_prints_its_ops_shapes_and_backward_order():
         return (x @ w).sigmoid().sum()
 
     compiled = mg.compile(f)
-    compiled(mg.ones(4, 3))
-    text = str(compiled.plan)
-    lines = text.splitlines()
+    compiled(mg.ones(4, 3)).backward()
+    compiled(mg.ones(4, 3)).backward()  # the first backward of a replay writes the program
+    lines = str(compiled.plan).splitlines()
     assert lines[0] == "plan of f(x: float64[4, 3]): 3 ops"
     assert lines[1] == "  c0: float64[3, 2], read from outside, a parameter (requires grad)"
-    assert lines[2].split() == ["%0", "=", "matmul(x,", "c0)", "float64[4,", "2]"]
-    assert lines[3].split() == ["%1", "=", "sigmoid(%0)", "float64[4,", "2]"]
-    assert lines[-1] == "  backward: 3 rules, in this order: %2, %1, %0"
+    assert lines[2].split() == ["v0", "=", "matmul(x,", "c0)", "float64[4,", "2]"]
+    assert lines[3].split() == ["v1,", "[v2]", "=", "sigmoid(v0)", "float64[4,", "2]"]
+    assert lines[5:] == [
+        "  return v3",
+        "  backward:",
+        "    dv1 = backward of sum(g0)",
+        "    dv0 = backward of sigmoid(dv1, None)",
+        "    _, dc0 = backward of matmul(dv0)",
+        "    return dc0",
+    ]
+
+
+def test_the_generated_code_uses_the_names_of_the_listing():
+    w = leaf(np.ones((3, 2)))
+    compiled = mg.compile(lambda x: (x @ w).sigmoid().sum())
+    for _ in range(2):
+        compiled(mg.ones(4, 3)).backward()
+    forward = compiled.plan.forward.source
+    (backward,) = compiled.plan.generated.values()
+    assert "    v0 = _f0(x, c0)\n" in forward and "    v1, v2 = _f1(v0)\n" in forward
+    assert "r = _b1((dv1, None,), (v1, v2,), _s_v0)" in backward.source
+    assert "_, dc0 = _b2(dv0, _s_v0, x, c0, needs_input_grad=(False, True))" in backward.source
+    assert backward.source.rstrip().endswith("return [dc0]")
 
 
 def test_after_its_first_backward_a_plan_runs_a_generated_backward_equal_to_eager():
     w = leaf(np.linspace(-1, 1, 6).reshape(3, 2))
     compiled = mg.compile(lambda x: ((x @ w).tanh() * x[:, :2]).sum())
     results = []
-    for _ in range(4):  # trace; first replay (the loop, which writes the code); generated code
+    for _ in range(4):  # trace; first replay (the engine's pass, which writes the code); code
         w.grad = None
         compiled(mg.tensor(np.arange(12.0).reshape(4, 3) / 10)).backward()
         results.append(w.grad.data)
-    (backward,) = compiled.plan.generated.values()
-    assert backward.source.startswith("def backward(env, out_grads):")
-    assert backward.source.count("r = rule") == len(compiled.plan.schedule((True,)))
+    ((key, backward),) = compiled.plan.generated.items()
+    program = compiled.plan.programs[key]
+    assert backward.source.startswith("def backward(saved, leaves, g0):")
+    rules = [i for i in program.instructions if type(i).__name__ == "Rule"]
+    # x needs no gradient: x[:, :2] has no node, and matmul's rule is asked for w's alone
+    assert [r.step.name for r in rules] == ["sum", "mul", "tanh", "matmul"]
+    assert rules[-1].needs == (False, True)
     assert all(same(results[0], r) for r in results[1:])

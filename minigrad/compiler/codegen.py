@@ -104,7 +104,8 @@ def backward_source(program, stand_ins):
     source.add(f"({saved}) = saved")
     source.add(f"({''.join(f'{v.name}, ' for v in plan.leaves)}) = leaves")
     for k, ins in enumerate(program.instructions):
-        _WRITERS[type(ins)](source, k, ins, stand_ins)
+        writer = _WRITERS.get(type(ins))
+        writer(source, k, ins, stand_ins) if writer else ins.write(source)  # a pass's own
     return source.function("backward", f"<backward of {plan.name}>")
 
 

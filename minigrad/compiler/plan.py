@@ -74,6 +74,7 @@ class Step:
         self.parents = [None] * len(inputs)
         self.needs = (False,) * len(inputs)
         self.returned = None
+        self.retained = None  # as a Node's: no output of a step keeps its gradient
         for k, v in enumerate(outs):
             v.step, v.k = self, k
 

@@ -12,6 +12,8 @@ another order, so the result equals eager's to rounding (1e-12 relative in
 float64), not bit for bit.
 """
 
+import numpy as np
+
 from ..backward import Add, Fit, Rule
 
 
@@ -25,6 +27,18 @@ class StackedProduct:
         a = ", ".join(a for a, _ in self.pairs)
         g = ", ".join(g for _, g in self.pairs)
         return f"{self.name} = [{a}]ᵀ [{g}]  (one product for {len(self.pairs)} steps)"
+
+    def write(self, source):
+        """The line of generated code: the parts stacked along their first axis, one product."""
+        source.names["_stacked_product"] = stacked_product
+        a = ", ".join(a for a, _ in self.pairs)
+        g = ", ".join(g for _, g in self.pairs)
+        source.add(f"{self.name} = _stacked_product(({a},), ({g},))")
+
+
+def stacked_product(a_parts, g_parts):
+    """Σ_k a_kᵀ g_k as [a_1; …; a_n]ᵀ [g_1; …; g_n]."""
+    return np.concatenate(a_parts).T @ np.concatenate(g_parts)
 
 
 def _weight_input(step):
