@@ -104,6 +104,18 @@ class ArrayMethods:
     def numel(self):
         return self.data.size
 
+    def __array__(self, dtype=None, copy=None):
+        """``np.asarray(t)``: the values of a tensor that needs no gradient, as ``numpy()``
+        gives them. For one that requires grad it is a TypeError, as in PyTorch: numpy would
+        drop its graph without a word."""
+        values = values_of(self, "np.asarray")
+        if self.requires_grad:
+            raise TypeError(
+                "np.asarray: the tensor requires grad, and numpy would drop its graph; "
+                "use t.detach() (or t.detach().numpy())"
+            )
+        return np.array(values, dtype=dtype, copy=True) if copy else np.asarray(values, dtype)
+
     def numpy(self):
         """The underlying ndarray (shared, not copied), as ``torch.Tensor.numpy``."""
         if self.requires_grad:
