@@ -52,12 +52,12 @@ def _weight_input(step):
 
 
 def run(program):
-    groups = {}  # gradient name -> [(index of its Rule, Rule, weight input, a input)]
-    for n, ins in enumerate(program.instructions):
+    groups = {}  # gradient name -> [(its Rule, weight input, a input)]
+    for ins in program.instructions:
         if isinstance(ins, Rule) and _weight_input(ins.step) is not None:
             w, a = _weight_input(ins.step)
             if ins.results[w] is not None and ins.grads[0] is not None:
-                groups.setdefault(_total(ins.results[w]), []).append((n, ins, w, a))
+                groups.setdefault(_total(ins.results[w]), []).append((ins, w, a))
     rewritten = [(name, members) for name, members in groups.items() if len(members) > 1]
     for name, members in rewritten:
         _rewrite(program, name, members)
@@ -73,20 +73,47 @@ def _total(name):
 
 
 def _rewrite(program, name, members):
-    terms = {ins.results[w] for _, ins, w, _ in members}
+    """Take the members' terms out of ``name``'s sum, and add their stacked product instead,
+    right after the last member's rule."""
+    terms = {ins.results[w] for ins, w, _ in members}
     pairs = []
-    for _, ins, w, a in members:
+    for ins, w, a in members:
         pairs.append((ins.step.inputs[a].name, ins.grads[0]))
-        ins.results[w] = None
+        ins.results = [None if i == w else r for i, r in enumerate(ins.results)]
         ins.needs = tuple(need and i != w for i, need in enumerate(ins.needs))
-    last = max(n for n, *_ in members)
-    body = program.instructions
-    bound_before = any(_binds(ins, name) for ins in body[:last] if not _is_term(ins, terms))
-    stacked = f"{name}_stacked" if bound_before else name
-    insert = [StackedProduct(stacked, pairs)] + ([Add(name, stacked)] if bound_before else [])
-    kept = [ins for ins in body if not _is_term(ins, terms)]
-    at = kept.index(body[last]) + 1
-    program.instructions = kept[:at] + insert + kept[at:]
+    kept, bound = [], False
+    last = members[-1][0]
+    for ins in program.instructions:
+        if _is_term(ins, terms):
+            continue
+        if isinstance(ins, Add) and ins.total == name and not bound:
+            ins = Bind(name, ins.term)  # the first term left gives the sum its name
+        bound = bound or _binds(ins, name)
+        kept.append(ins)
+        if ins is last:
+            kept += _stacked(name, pairs, bound)
+            bound = True
+    program.instructions = kept
+
+
+def _stacked(name, pairs, bound):
+    """The stacked product, as the sum's first term or added to it."""
+    if not bound:
+        return [StackedProduct(name, pairs)]
+    return [StackedProduct(f"{name}_stacked", pairs), Add(name, f"{name}_stacked")]
+
+
+class Bind:
+    """``name = term``: the first term of a sum whose first term went into a stacked product."""
+
+    def __init__(self, name, term):
+        self.name, self.term = name, term
+
+    def text(self):
+        return f"{self.name} = {self.term}"
+
+    def write(self, source):
+        source.add(f"{self.name} = {self.term}")
 
 
 def _is_term(ins, terms):
@@ -95,5 +122,9 @@ def _is_term(ins, terms):
 
 
 def _binds(ins, name):
-    """Whether ``ins`` gives ``name`` a value (a rule's result, or a sum into it)."""
-    return isinstance(ins, Rule) and name in ins.results or isinstance(ins, Add) and ins.total == name
+    """Whether ``ins`` gives ``name`` a value."""
+    if isinstance(ins, Rule):
+        return name in ins.results
+    if isinstance(ins, Add):
+        return ins.total == name
+    return isinstance(ins, (Bind, StackedProduct)) and ins.name == name
