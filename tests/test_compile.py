@@ -424,9 +424,12 @@ def test_the_generated_code_uses_the_names_of_the_listing():
         compiled(mg.ones(4, 3)).backward()
     forward = compiled.plan.forward.source
     (backward,) = compiled.plan.generated.values()
-    assert "    v0 = _f0(x, c0)\n" in forward and "    v1, v2 = _f1(v0)\n" in forward
-    assert "r = _b1((dv1, None,), (v1, v2,), _s_v0)" in backward.source
-    assert "_, dc0 = _b2(dv0, _s_v0, x, c0, needs_input_grad=(False, True))" in backward.source
+    assert "    v0 = _forward_matmul(x, c0)\n" in forward
+    assert "    v1, v2 = _forward_sigmoid(v0)\n" in forward
+    assert "dv0 = _one(_backward_sigmoid((dv1, None), (v1, v2), _v0_meta))" in backward.source
+    assert "_, dc0 = _backward_matmul(dv0, _v0_meta, x, c0, needs_input_grad=(False, True))" in (
+        backward.source
+    )
     assert backward.source.rstrip().endswith("return [dc0]")
 
 

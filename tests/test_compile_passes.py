@@ -73,8 +73,8 @@ def test_a_value_backward_reads_is_kept_and_one_it_does_not_is_dropped_after_its
     compiled(x)
     forward = compiled.plan.forward.source
     # v0 = x * 2 is read by exp alone, whose rule reads its output: v0 goes once exp ran
-    assert "v1 = _f1(v0)\n    del v0\n" in forward
-    assert "return (v5, ), (v1, v3, v4, )" in forward  # exp's output, the sigmoid's pair
+    assert "v1 = _forward_exp(v0)\n    del v0\n" in forward
+    assert "return (v5,), (v1, v3, v4)" in forward  # exp's output, the sigmoid's pair
 
 
 def test_in_place_sums_give_the_bits_of_new_arrays():

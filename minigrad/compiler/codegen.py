@@ -24,7 +24,8 @@ class Source:
 
     def __init__(self, header):
         self.lines = [header]
-        self.names = {"_asarray": np.asarray, "_add": np.add, "_sum_to_shape": sum_to_shape}
+        self.names = {"_asarray": np.asarray, "_add": np.add, "_sum_to_shape": sum_to_shape,
+                      "_one": _one}  # fmt: skip
         self.line_of = {}  # line number -> the step whose call it is
 
     def add(self, line, step=None):
@@ -37,7 +38,9 @@ class Source:
         if _is_literal(value):
             return repr(value)
         name = f"_{prefix}"
-        self.names[name] = value
+        existing = self.names.setdefault(name, value)
+        if existing is not value and existing != value:  # one name, one value (a method: equal)
+            raise RuntimeError(f"compile: two values for {name} in generated code")
         return name
 
     def function(self, name, filename):
@@ -46,6 +49,12 @@ class Source:
         fn = self.names[name]
         fn.source, fn.line_of = source, self.line_of
         return fn
+
+
+def _one(result):
+    """The one gradient a rule of one input returned, bare or as a tuple of one (as
+    ``graph.run_rule`` takes it)."""
+    return result[0] if type(result) is tuple else result
 
 
 def _is_literal(value):
@@ -59,6 +68,18 @@ def _params(source, prefix, params):
     return [f"{k}={source.constant(f'{prefix}_{k}', v)}" for k, v in params.items()]
 
 
+def _tuple(names):
+    """Python's text for a tuple of these names: ``()``, ``(a,)``, ``(a, b)``."""
+    return f"({names[0]},)" if len(names) == 1 else f"({', '.join(names)})"
+
+
+def _unpack(names, what):
+    """``a, b = what`` (nothing for no names)."""
+    if not names:
+        return None
+    return f"{', '.join(names)}{',' if len(names) == 1 else ''} = {what}"
+
+
 # ---- forward ---------------------------------------------------------------------------------
 
 
@@ -67,15 +88,14 @@ def forward_source(plan):
     dropped (``del``) once its last reader has run unless backward reads it."""
     source = Source(f"def forward({', '.join(v.name for v in plan.leaves)}):")
     for k, step in enumerate(plan.steps):
-        source.constant(f"f{k}", step.op.forward)
+        function = source.constant(f"forward_{step.name}", step.op.forward)
         call = ", ".join([v.name for v in step.inputs] + _params(source, f"p{k}", step.params))
-        source.add(f"{_bound(step)} = {_wrapped(step, f'_f{k}({call})')}", step)
+        source.add(f"{_bound(step)} = {_wrapped(step, f'{function}({call})')}", step)
         dropped = plan.frees.get(step, ())
         if dropped:
             source.add(f"del {', '.join(v.name for v in dropped)}")
-    outputs = "".join(f"{v.name}, " for v in plan.outputs)
-    saved = "".join(f"{v.name}, " for v in plan.saved)
-    source.add(f"return ({outputs}), ({saved})")
+    outputs = _tuple([v.name for v in plan.outputs])
+    source.add(f"return {outputs}, {_tuple([v.name for v in plan.saved])}")
     return source.function("forward", f"<forward of {plan.name}>")
 
 
@@ -100,9 +120,10 @@ def backward_source(program, stand_ins):
     """``backward(saved, leaves, *grads) -> [gradient of each input the program gives]``."""
     plan = program.plan
     source = Source(f"def backward(saved, leaves, {', '.join(program.arguments)}):")
-    saved = "".join(f"{v.name}, " for v in plan.saved)
-    source.add(f"({saved}) = saved")
-    source.add(f"({''.join(f'{v.name}, ' for v in plan.leaves)}) = leaves")
+    for line in (_unpack([v.name for v in plan.saved], "saved"),
+                 _unpack([v.name for v in plan.leaves], "leaves")):  # fmt: skip
+        if line:
+            source.add(line)
     for k, ins in enumerate(program.instructions):
         writer = _WRITERS.get(type(ins))
         writer(source, k, ins, stand_ins) if writer else ins.write(source)  # a pass's own
@@ -110,27 +131,27 @@ def backward_source(program, stand_ins):
 
 
 def _value(source, value, stand_ins):
-    """A value the rule gets: its variable, or the stand-in of a value backward does not keep."""
+    """A value the rule gets: its variable, or, for a value backward does not keep, a stand-in
+    with its shape and dtype (``_v3_meta``)."""
     if value in stand_ins:
-        return source.constant(f"s_{value.name}", stand_ins[value])
+        return source.constant(f"{value.name}_meta", stand_ins[value])
     return value.name
 
 
 def _rule(source, k, ins, stand_ins):
     step = ins.step
-    source.constant(f"b{k}", step.op.backward)
+    function = source.constant(f"backward_{step.name}", step.op.backward)
     grads = [g or "None" for g in ins.grads]
     outs = [_value(source, v, stand_ins) for v in step.outs]
-    grad = grads[0] if step.single else f"({', '.join(grads)},)"
-    out = outs[0] if step.single else f"({', '.join(outs)},)"
+    grad = grads[0] if step.single else _tuple(grads)
+    out = outs[0] if step.single else _tuple(outs)
     args = [grad, out, *(_value(source, v, stand_ins) for v in step.inputs)]
     args += _params(source, f"q{k}", step.params)
     if step.op.takes_needs:
         args.append(f"needs_input_grad={ins.needs!r}")
-    call = f"_b{k}({', '.join(args)})"
-    if len(step.inputs) == 1:  # a rule of one input may return it bare or in a tuple
-        source.add(f"r = {call}", step)
-        source.add(f"{ins.results[0] or '_'} = r[0] if type(r) is tuple else r")
+    call = f"{function}({', '.join(args)})"
+    if len(ins.results) == 1:  # a rule of one input may return its gradient bare or in a tuple
+        source.add(f"{ins.results[0] or '_'} = _one({call})", step)
     else:
         source.add(f"{', '.join(r or '_' for r in ins.results)} = {call}", step)
 
