@@ -68,7 +68,7 @@ def _vjp(node, grads):
     return node.vjp(grads)
 
 
-def gradients(roots, grads, targets=None, vjp=_vjp):
+def gradients(roots, grads, targets=None, vjp=None):
     """Reverse mode: the gradient of Σ root·grad with respect to each target, in a dict.
 
     Roots and targets are keys of the graph (``edge``): ``(node, k)``, standing
@@ -76,8 +76,9 @@ def gradients(roots, grads, targets=None, vjp=_vjp):
     are what ``backward()`` stores: every leaf that is reached, and every output
     whose tensor called ``retain_grad()``. With a set of targets, only the nodes
     on a path to one of them run their rule. ``vjp(node, grads)`` applies a
-    node's rule (``node.vjp(grads)``; a compiled plan passes its own).
+    node's rule (by default ``node.vjp(grads)``; a compiled plan passes its own).
     """
+    vjp = vjp or _vjp
     keep = _stored_by_backward if targets is None else targets.__contains__
     pending, found = {}, {}
     for root, g in zip(roots, grads):
@@ -100,15 +101,12 @@ def _nodes_of(keys):
 def _take(pending, node, keep, found):
     """The gradients of node's outputs, taken from ``pending`` (None for an output that got
     none), or [] if none got one; ``found`` keeps those of outputs that are targets."""
-    if node.n_outputs == 1:  # the common case, made short
-        grads = [pending.pop((node, 0), None)]
-    else:
-        grads = [pending.pop((node, k), None) for k in range(node.n_outputs)]
+    grads = [pending.pop((node, k), None) for k in range(node.n_outputs)]
     if node.retained is not None or keep is not _stored_by_backward:
         for k, g in enumerate(grads):
             if g is not None and keep((node, k)):
                 found[(node, k)] = g
-    return [] if grads[0] is None and all(g is None for g in grads) else grads
+    return grads if any(g is not None for g in grads) else []
 
 
 def _stored_by_backward(key):

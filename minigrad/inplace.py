@@ -322,4 +322,3 @@ def _copy(array, value):
 
 def _copy_at(index):
     return lambda array, value: array.__setitem__(index, value)
-

@@ -370,4 +370,4 @@ def tensor(data, requires_grad=False, dtype=None):
 
 # The one place the import cycle is broken: the graph, the engine and the ops are built on
 # Tensor, and Tensor's methods call them, so they are imported once Tensor exists.
-from . import engine, graph, ops  # noqa: E402
+from . import engine, ops  # noqa: E402

@@ -161,7 +161,9 @@ def numpy_refused(name):
 def test_a_rule_returning_a_function_instead_of_a_gradient_is_named():
     op = _SinWithDeferredRule()
     x = mg.tensor([0.5, -1.0, 2.0], requires_grad=True)
-    with pytest.raises(TypeError, match=r"^backward of 'test_sin_deferred': a function for input 0"):
+    with pytest.raises(
+        TypeError, match=r"^backward of 'test_sin_deferred': a function for input 0"
+    ):
         op(x).sum().backward()
 
 

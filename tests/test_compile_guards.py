@@ -202,7 +202,9 @@ def test_a_bound_methods_object_attribute_changed_retraces():
 
 
 def test_keyword_arguments_are_part_of_the_signature():
-    compiled = mg.compile(lambda x, scale=1.0, shift=None: x * scale + (0 if shift is None else shift))
+    compiled = mg.compile(
+        lambda x, scale=1.0, shift=None: x * scale + (0 if shift is None else shift)
+    )
     x = mg.ones(2)
     check(compiled, x, scale=2.0, traces=1)
     check(compiled, x, scale=2.0, traces=1)

@@ -99,7 +99,8 @@ class trace_backward:  # noqa: N801 - a context manager, named like no_grad
             got = "; ".join(
                 self._received(i, t, g) for i, (t, g) in enumerate(zip(node.inputs, visit.received))
             )
-            outputs = ", ".join(_shape(o.shape) for o in node.outs[: len(node.outs) - node.op.hidden])
+            shown = node.outs[: len(node.outs) - node.op.hidden]
+            outputs = ", ".join(_shape(o.shape) for o in shown)
             grad_in = [g for g in visit.grads if g is not None]
             rows.append((str(step), node.name, outputs, inputs, _norm(grad_in), got))
         lines = [f"backward visited {len(self.visits)} nodes, in this order:", *_table(rows)]

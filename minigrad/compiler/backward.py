@@ -54,7 +54,9 @@ class Add:
         self.total, self.term, self.into = total, term, into
 
     def text(self):
-        return f"{self.total} += {self.term}" if self.into else f"{self.total} = {self.total} + {self.term}"
+        if self.into:
+            return f"{self.total} += {self.term}"
+        return f"{self.total} = {self.total} + {self.term}"
 
 
 class Return:

@@ -128,8 +128,11 @@ def _namer(fn, n_positional):
     def safe(text):
         gradient_like = text[:1] == "d" and (text[1:] in names or _VALUE.match(text[1:]))
         reserved = text in _RESERVED or _VALUE.match(text) or text.startswith("_")
-        return text.isidentifier() and not keyword.iskeyword(text) and not reserved and not (
-            gradient_like
+        return (
+            text.isidentifier()
+            and not keyword.iskeyword(text)
+            and not reserved
+            and not (gradient_like)
         )
 
     def name(key):

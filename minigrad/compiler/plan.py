@@ -159,7 +159,7 @@ class Plan:
         outputs, and (given a backward program) the backward in the order the engine runs it."""
         args = ", ".join(f"{v.name}: {v.type_text()}" for _, v in self.args)
         lines = [f"plan of {self.name}({args}): {len(self.steps)} ops"]
-        for v, t in self.captured:
+        for v, _ in self.captured:
             kind = "a parameter (requires grad)" if v.requires_grad else "a constant"
             lines.append(f"  {v.name}: {v.type_text()}, read from outside, {kind}")
         calls = [f"{_outs_text(s)} = {s.name}({_arguments_text(s)})" for s in self.steps]

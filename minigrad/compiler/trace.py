@@ -164,4 +164,3 @@ def tracing(trace):
     finally:
         Tensor.data = slot
         mode.trace = None
-

@@ -49,10 +49,10 @@ def _rewrite(plan, unbound, matrix, members):
     source = unbound.inputs[0]
     steps = list(members.values())
     first = min(map(plan.steps.index, steps))
-    shape = (*source.shape[:-1], matrix.shape[1])
-    product = Value(f"{members[min(members)].outs[0].name}_all", shape, source.dtype)
+    shape, dtype = (*source.shape[:-1], matrix.shape[1]), source.dtype
+    product = Value(f"{members[min(members)].outs[0].name}_all", shape, dtype)
     slices = [
-        members[k].outs[0] if k in members else Value(f"{product.name}_{k}", shape[1:], source.dtype)
+        members[k].outs[0] if k in members else Value(f"{product.name}_{k}", shape[1:], dtype)
         for k in range(source.shape[0])
     ]
     grad_enabled = steps[0].grad_enabled

@@ -89,7 +89,8 @@ def _rewrite(program, name, members):
         if isinstance(ins, Add) and ins.total == name and not bound:
             ins = Bind(name, ins.term)  # the first term left gives the sum its name
         bound = bound or _binds(ins, name)
-        kept.append(ins)
+        if not (isinstance(ins, Rule) and not any(ins.needs)):  # a rule left with nothing to do
+            kept.append(ins)
         if ins is last:
             kept += _stacked(name, pairs, bound)
             bound = True
