@@ -44,7 +44,7 @@ class Picture:
         self.names = {id(p): n for n, p in module.named_parameters()} if module else {}
         self.names.update((id(t), n) for n, t in (names or {}).items())
         self.items, self.arrows = {}, []
-        nodes = list(toposort(list(dict.fromkeys(r.grad_fn for r in roots if r.grad_fn))))
+        nodes = list(toposort(_nodes_of(roots)))
         self.shown, hidden = nodes[:max_ops], nodes[max_ops:]
         self.grads = _gradients(roots, nodes) if grads else {}
         for node in self.shown:
@@ -52,11 +52,14 @@ class Picture:
         if hidden:
             self._add_cut(hidden)
         for root in roots:
-            key = _key(root)
-            if key not in self.items:
-                self._add_tensor(key, root, root.data)
-            kind, lines = self.items[key]
-            self.items[key] = (kind, [lines[0] + "  (output)", *lines[1:]])
+            self._mark_output(root)
+
+    def _mark_output(self, root):
+        key = _key(root)
+        if key not in self.items:
+            self._add_tensor(key, root, root.data)
+        kind, lines = self.items[key]
+        self.items[key] = (kind, [lines[0] + "  (output)", *lines[1:]])
 
     def _add_call(self, node):
         op_key = ("op", id(node))
@@ -122,16 +125,24 @@ def _edge_key(edge):
     return ("node", id(edge[0]), edge[1]) if type(edge) is tuple else ("tensor", id(edge))
 
 
+def _nodes_of(roots):
+    return list(dict.fromkeys(r.grad_fn for r in roots if r.grad_fn is not None))
+
+
+def _keys_of(nodes):
+    """Every key of the engine's pass in ``nodes``: each output of each node, and each leaf."""
+    leaves = {p for node in nodes for p in node.parents if isinstance(p, Tensor)}
+    return leaves | {(node, k) for node in nodes for k in range(node.n_outputs)}
+
+
 def _gradients(roots, nodes):
     """∂(Σ roots)/∂(each node's output and each leaf), by the engine's own pass, for scalar
     roots that require grad; {} otherwise. Keyed by the id of the node or the leaf."""
     if not roots or not all(r.requires_grad and r.data.size == 1 for r in roots):
         return {}
-    leaves = {p for node in nodes for p in node.parents if isinstance(p, Tensor)}
-    outputs = {(node, k) for node in nodes for k in range(node.n_outputs)}
     with no_grad():
         keys = [edge(r, "to_dot") for r in roots]
-        found = gradients(keys, [np.ones(r.shape, r.dtype) for r in roots], outputs | leaves)
+        found = gradients(keys, [np.ones(r.shape, r.dtype) for r in roots], _keys_of(nodes))
     return {_edge_key(k): np.asarray(g) for k, g in found.items()}
 
 

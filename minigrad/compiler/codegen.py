@@ -139,21 +139,26 @@ def _value(source, value, stand_ins):
 
 
 def _rule(source, k, ins, stand_ins):
+    """The rule's call, with the arguments ``graph.run_rule`` gives it."""
     step = ins.step
     function = source.constant(f"backward_{step.name}", step.op.backward)
-    grads = [g or "None" for g in ins.grads]
-    outs = [_value(source, v, stand_ins) for v in step.outs]
-    grad = grads[0] if step.single else _tuple(grads)
-    out = outs[0] if step.single else _tuple(outs)
-    args = [grad, out, *(_value(source, v, stand_ins) for v in step.inputs)]
-    args += _params(source, f"q{k}", step.params)
-    if step.op.takes_needs:
-        args.append(f"needs_input_grad={ins.needs!r}")
-    call = f"{function}({', '.join(args)})"
+    call = f"{function}({', '.join(_rule_arguments(source, k, ins, stand_ins))})"
     if len(ins.results) == 1:  # a rule of one input may return its gradient bare or in a tuple
         source.add(f"{ins.results[0] or '_'} = _one({call})", step)
     else:
         source.add(f"{', '.join(r or '_' for r in ins.results)} = {call}", step)
+
+
+def _rule_arguments(source, k, ins, stand_ins):
+    """grad, out (each a tuple for an op of several outputs), the inputs, the parameters, and
+    ``needs_input_grad`` for a rule that takes it."""
+    step = ins.step
+    grads = [g or "None" for g in ins.grads]
+    outs = [_value(source, v, stand_ins) for v in step.outs]
+    grad, out = (grads[0], outs[0]) if step.single else (_tuple(grads), _tuple(outs))
+    args = [grad, out, *(_value(source, v, stand_ins) for v in step.inputs)]
+    args += _params(source, f"q{k}", step.params)
+    return args + ([f"needs_input_grad={ins.needs!r}"] if step.op.takes_needs else [])
 
 
 def _fit(source, k, ins, stand_ins):

@@ -125,18 +125,19 @@ def _namer(fn, n_positional):
     except (TypeError, ValueError):
         names = []
 
-    def safe(text):
-        gradient_like = text[:1] == "d" and (text[1:] in names or _VALUE.match(text[1:]))
-        reserved = text in _RESERVED or _VALUE.match(text) or text.startswith("_")
-        return (
-            text.isidentifier()
-            and not keyword.iskeyword(text)
-            and not reserved
-            and not (gradient_like)
-        )
-
     def name(key):
         text = key if isinstance(key, str) else names[key] if key < len(names) else ""
-        return text if safe(text) else f"a{key}" if isinstance(key, int) else f"a_{key}"
+        return text if _safe(text, names) else f"a{key}" if isinstance(key, int) else f"a_{key}"
 
     return name
+
+
+def _safe(text, names):
+    """Whether ``text`` can name a value in generated code: an identifier that is no keyword,
+    not one of the code's own names (``v3``, ``c0``, ``g0``, ``r``, ...), and not the gradient
+    name (``d`` + name) of another value."""
+    if not text.isidentifier() or keyword.iskeyword(text) or text.startswith("_"):
+        return False
+    if text in _RESERVED or _VALUE.match(text):
+        return False
+    return not (text[:1] == "d" and (text[1:] in names or _VALUE.match(text[1:])))

@@ -52,19 +52,14 @@ class Guards:
 
     def hold(self):
         """Whether the plan still fits: every guarded thing is as it was when it was traced."""
-        for container, key, expected in self.same:
-            if container.get(key, _MISSING) is not expected:
-                return False
-        for container, key, expected in self.equal:
-            value = container.get(key, _MISSING)
-            if value is not expected and (type(value) is not type(expected) or value != expected):
-                return False
-        for container, key, array, copy in self.arrays:
-            if container.get(key, _MISSING) is not array or not np.array_equal(array, copy):
-                return False
-        return all(
-            t.shape == shape and t.dtype == dtype and t.requires_grad == requires_grad
-            for t, shape, dtype, requires_grad in self.tensors
+        return (
+            all(container.get(key, _MISSING) is expected for container, key, expected in self.same)
+            and all(_equal(container.get(key, _MISSING), v) for container, key, v in self.equal)
+            and all(
+                _same_array(container.get(key, _MISSING), a, copy)
+                for container, key, a, copy in self.arrays
+            )  # fmt: skip
+            and all(_same_kind(t, *kind) for t, *kind in self.tensors)
         )
 
     def __len__(self):
@@ -139,6 +134,19 @@ class Guards:
 
     def tensor(self, t):
         self.tensors.append((t, t.shape, t.dtype, t.requires_grad))
+
+
+def _equal(value, expected):
+    """The same constant: identical, or of the same type and equal (a NaN is itself)."""
+    return value is expected or type(value) is type(expected) and value == expected
+
+
+def _same_array(value, array, copy):
+    return value is array and np.array_equal(array, copy)
+
+
+def _same_kind(t, shape, dtype, requires_grad):
+    return t.shape == shape and t.dtype == dtype and t.requires_grad == requires_grad
 
 
 class _Cell:

@@ -159,9 +159,8 @@ class Plan:
         outputs, and (given a backward program) the backward in the order the engine runs it."""
         args = ", ".join(f"{v.name}: {v.type_text()}" for _, v in self.args)
         lines = [f"plan of {self.name}({args}): {len(self.steps)} ops"]
-        for v, _ in self.captured:
-            kind = "a parameter (requires grad)" if v.requires_grad else "a constant"
-            lines.append(f"  {v.name}: {v.type_text()}, read from outside, {kind}")
+        lines += [f"  {v.name}: {v.type_text()}, read from outside, {_kind(v)}"
+                  for v, _ in self.captured]  # fmt: skip
         calls = [f"{_outs_text(s)} = {s.name}({_arguments_text(s)})" for s in self.steps]
         width = max((len(c) for c in calls), default=0)
         types = [_types_text(s) for s in self.steps]
@@ -170,6 +169,10 @@ class Plan:
         if backward is not None:
             lines += ["  backward:"] + [f"    {line}" for line in backward.listing()]
         return "\n".join(lines)
+
+
+def _kind(value):
+    return "a parameter (requires grad)" if value.requires_grad else "a constant"
 
 
 def _outs_text(step):

@@ -67,12 +67,17 @@ class CompiledPlan:
         outs = [Tensor._wrap(a) for a in outputs]
         wanted = any(v.requires_grad for v in self.plan.outputs)
         if mode.grad_enabled and wanted and any(t.requires_grad for t in tensors):
-            result = outputs[0] if self.plan.single else outputs
-            Node(_Replay(self), tensors, {"saved": saved}, result, outs)
-            for o, v in zip(outs, self.plan.outputs):
-                if not v.requires_grad:  # an output without a graph, as in eager
-                    o.grad_fn, o._requires_grad = None, False
+            self._attach(tensors, outputs, saved, outs)
         return outs[0] if self.plan.single else tuple(outs)
+
+    def _attach(self, tensors, outputs, saved, outs):
+        """Hang the outputs off one node, whose rule is the plan's backward; an output that
+        needs no gradient in eager (an index, a detached state) gets no graph here either."""
+        result = outputs[0] if self.plan.single else outputs
+        Node(_Replay(self), tensors, {"saved": saved}, result, outs)
+        for o, v in zip(outs, self.plan.outputs):
+            if not v.requires_grad:
+                o.grad_fn, o._requires_grad = None, False
 
     # ---- backward ---------------------------------------------------------------------------
 
@@ -84,15 +89,20 @@ class CompiledPlan:
         changed = any(isinstance(v, Overwritten) for v in leaves)
         if key in self.generated and not changed:
             return self.generated[key](saved, leaves, *given)
-        env = dict(zip(self.plan.saved, saved))
-        env.update(zip(self.plan.leaves, leaves))
-        for v in self.plan.saved:  # a view of a leaf changed in place was changed too
-            if isinstance(env.get(v.view_of), Overwritten):
-                env[v] = env[v.view_of]
-        found = self._interpret(env, key, given)
+        found = self._interpret(self._env(saved, leaves), key, given)
         if key not in self.generated and not changed:
             self.generated[key] = self._generate(key)
         return found
+
+    def _env(self, saved, leaves):
+        """Each value backward may read, by its value of the plan; a view of a leaf changed in
+        place since the forward is an ``Overwritten`` stand-in too, as eager's versions say."""
+        env = dict(zip(self.plan.saved, saved))
+        env.update(zip(self.plan.leaves, leaves))
+        for v in self.plan.saved:
+            if isinstance(env.get(v.view_of), Overwritten):
+                env[v] = env[v.view_of]
+        return env
 
     def _interpret(self, env, key, given):
         """The engine's pass over the steps, on arrays (the first run for ``key``)."""

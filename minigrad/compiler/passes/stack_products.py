@@ -51,13 +51,18 @@ def _weight_input(step):
     return None
 
 
-def run(program):
-    groups = {}  # gradient name -> [(its Rule, weight input, a input)]
+def _groups(program):
+    """gradient name -> [(a Rule, its weight input, its a input)] for each per-step product."""
+    groups = {}
     for ins in program.instructions:
-        if isinstance(ins, Rule) and _weight_input(ins.step) is not None:
-            w, a = _weight_input(ins.step)
-            if ins.results[w] is not None and ins.grads[0] is not None:
-                groups.setdefault(_total(ins.results[w]), []).append((ins, w, a))
+        where = _weight_input(ins.step) if isinstance(ins, Rule) else None
+        if where is not None and ins.results[where[0]] is not None and ins.grads[0] is not None:
+            groups.setdefault(_total(ins.results[where[0]]), []).append((ins, *where))
+    return groups
+
+
+def run(program):
+    groups = _groups(program)
     rewritten = [(name, members) for name, members in groups.items() if len(members) > 1]
     for name, members in rewritten:
         _rewrite(program, name, members)
@@ -76,32 +81,33 @@ def _rewrite(program, name, members):
     """Take the members' terms out of ``name``'s sum, and add their stacked product instead,
     right after the last member's rule."""
     terms = {ins.results[w] for ins, w, _ in members}
-    pairs = []
-    for ins, w, a in members:
-        pairs.append((ins.step.inputs[a].name, ins.grads[0]))
-        ins.results = [None if i == w else r for i, r in enumerate(ins.results)]
-        ins.needs = tuple(need and i != w for i, need in enumerate(ins.needs))
-    kept, bound = [], False
-    last = members[-1][0]
-    for ins in program.instructions:
-        if _is_term(ins, terms):
-            continue
-        if isinstance(ins, Add) and ins.total == name and not bound:
-            ins = Bind(name, ins.term)  # the first term left gives the sum its name
+    stacked = StackedProduct(name, [_drop_term(ins, w, a) for ins, w, a in members])
+    body = [ins for ins in program.instructions if not _is_term(ins, terms)]
+    body.insert(body.index(members[-1][0]) + 1, stacked)
+    body = list(_renamed(body, name, stacked))
+    program.instructions = [i for i in body if not (isinstance(i, Rule) and not any(i.needs))]
+
+
+def _renamed(body, name, stacked):
+    """The instructions, where the sum's first term binds it: the stacked product, or the first
+    term left (an Add becomes a Bind); a stacked product that comes later is added to it."""
+    bound = False
+    for ins in body:
+        if ins is stacked and bound:
+            yield StackedProduct(f"{name}_stacked", stacked.pairs)
+            yield Add(name, f"{name}_stacked")
+        elif isinstance(ins, Add) and ins.total == name and not bound:
+            yield Bind(name, ins.term)
+        else:
+            yield ins
         bound = bound or _binds(ins, name)
-        if not (isinstance(ins, Rule) and not any(ins.needs)):  # a rule left with nothing to do
-            kept.append(ins)
-        if ins is last:
-            kept += _stacked(name, pairs, bound)
-            bound = True
-    program.instructions = kept
 
 
-def _stacked(name, pairs, bound):
-    """The stacked product, as the sum's first term or added to it."""
-    if not bound:
-        return [StackedProduct(name, pairs)]
-    return [StackedProduct(f"{name}_stacked", pairs), Add(name, f"{name}_stacked")]
+def _drop_term(ins, w, a):
+    """Ask rule ``ins`` not to compute its weight's gradient; the pair (a, grad) it leaves."""
+    ins.results = [None if i == w else r for i, r in enumerate(ins.results)]
+    ins.needs = tuple(need and i != w for i, need in enumerate(ins.needs))
+    return ins.step.inputs[a].name, ins.grads[0]
 
 
 class Bind:
