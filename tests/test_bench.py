@@ -20,17 +20,17 @@ def test_the_bench_prints_a_well_formed_report(tmp_path, capsys):
                     "PyTorch: not installed, skipped", "JAX: not installed, skipped"):  # fmt: skip
         assert heading in text
     tiny = report["sizes"]["tiny"]
-    assert set(tiny) == {"minigrad eager", "minigrad compiled", "numpy"}
+    assert set(tiny) == {"minigrad eager", "minigrad compiled", "minigrad compiled, not exact",
+                         "numpy"}  # fmt: skip
     assert set(report["gated"]["tiny"]) == {
-        "lstm eager",
-        "lstm compiled",
-        "gru eager",
-        "gru compiled",
+        f"{model} {kind}"
+        for model in ("lstm", "gru")
+        for kind in ("eager", "compiled", "compiled, not exact")
     }
     assert all(v > 0 for t in tiny.values() for v in t.values())
     assert set(report["scaling"]) == {10, 20} and report["memory"]["minigrad"] > 0
     rows = [line for line in text.splitlines() if line.startswith("| tiny |")]
-    assert len(rows) == 7 and all(len(r.split("|")) == 8 for r in rows)
+    assert len(rows) == 10 and all(len(r.split("|")) == 8 for r in rows)
 
 
 def test_the_gradient_check_fails_loudly_when_the_engine_disagrees(monkeypatch):
@@ -50,7 +50,8 @@ def test_figures_are_ratios_of_the_measured_medians():
     report = {
         "sizes": {
             "medium": {
-                "minigrad compiled": {"step": 3.0},
+                "minigrad compiled": {"step": 2.5},
+                "minigrad compiled, not exact": {"step": 3.0},
                 "numpy": {"step": 2.0},
                 "pytorch eager": {"step": 6.0},
                 "jax jit": {"step": 4.0},
@@ -59,9 +60,9 @@ def test_figures_are_ratios_of_the_measured_medians():
         "gated": {
             "small": {
                 "lstm eager": {"step": 9.0},
-                "lstm compiled": {"step": 3.0},
+                "lstm compiled, not exact": {"step": 3.0},
                 "gru eager": {"step": 5.0},
-                "gru compiled": {"step": 4.0},
+                "gru compiled, not exact": {"step": 4.0},
             }
         },
         "scaling": {1000: 10.0, 10000: 110.0},
@@ -70,10 +71,11 @@ def test_figures_are_ratios_of_the_measured_medians():
     assert bench.figures(report) == pytest.approx(
         {
             "medium_vs_numpy": 1.5,
+            "medium_exact_vs_numpy": 1.25,
             "medium_vs_torch": 0.5,
             "medium_vs_jax": 0.75,
-            "lstm_speedup": 3.0,
-            "gru_speedup": 1.25,
+            "lstm_speedup_small": 3.0,
+            "gru_speedup_small": 1.25,
             "backward_scaling": 1.1,
             "memory_vs_numpy": 1.5,
         }
@@ -85,12 +87,28 @@ def test_the_gradient_check_fails_when_a_compiled_replay_differs_from_eager(monk
 
     def nudged(self):
         grads = real(self)
-        if isinstance(self.loss_of, bench.mg.compiler.CompiledFunction):
+        if isinstance(self.loss_of, bench.mg.compiler.CompiledFunction) and self.loss_of.exact:
             grads["head.bias"] = np.nextafter(grads["head.bias"], np.inf)  # one ulp off
         return grads
 
     monkeypatch.setattr(bench.MinigradStep, "gradients", nudged)
     with pytest.raises(AssertionError, match="compiled gradient of head.bias differs from eager"):
+        bench.check_gradients("tiny")
+
+
+def test_the_gradient_check_fails_when_a_compiled_replay_not_exact_is_off_by_more_than_1e12(
+    monkeypatch,
+):
+    real = bench.MinigradStep.gradients
+
+    def nudged(self):
+        grads = real(self)
+        if isinstance(self.loss_of, bench.mg.compiler.CompiledFunction) and not self.loss_of.exact:
+            grads["head.bias"] = grads["head.bias"] * (1 + 1e-9)
+        return grads
+
+    monkeypatch.setattr(bench.MinigradStep, "gradients", nudged)
+    with pytest.raises(AssertionError, match=r"compiled \(not exact\) gradient of head.bias"):
         bench.check_gradients("tiny")
 
 
