@@ -21,7 +21,7 @@ rule, so ``minigrad.compile`` runs them, unchanged, over the steps of a plan.
 import numpy as np
 
 from .grad_mode import set_grad_enabled
-from .graph import edge, parent_nodes
+from .graph import Node, edge, parent_nodes
 from .tensor import Tensor
 
 
@@ -64,10 +64,6 @@ def accumulate(total, g):
     return g if total is None else total + g
 
 
-def _vjp(node, grads):
-    return node.vjp(grads)
-
-
 def gradients(roots, grads, targets=None, vjp=None):
     """Reverse mode: the gradient of Σ root·grad with respect to each target, in a dict.
 
@@ -78,7 +74,7 @@ def gradients(roots, grads, targets=None, vjp=None):
     on a path to one of them run their rule. ``vjp(node, grads)`` applies a
     node's rule (by default ``node.vjp(grads)``; a compiled plan passes its own).
     """
-    vjp = vjp or _vjp
+    vjp = vjp or Node.vjp
     keep = _stored_by_backward if targets is None else targets.__contains__
     pending, found = {}, {}
     for root, g in zip(roots, grads):
@@ -106,7 +102,10 @@ def _take(pending, node, keep, found):
         for k, g in enumerate(grads):
             if g is not None and keep((node, k)):
                 found[(node, k)] = g
-    return grads if any(g is not None for g in grads) else []
+    for g in grads:
+        if g is not None:
+            return grads
+    return []
 
 
 def _stored_by_backward(key):

@@ -247,7 +247,7 @@ class Node:
     @property
     def needs(self):
         """For each input, whether it needs a gradient (``needs_input_grad``)."""
-        return tuple(p is not None for p in self.parents)
+        return tuple([p is not None for p in self.parents])
 
     def vjp(self, grads):
         """(parent, gradient) for each input that needs a gradient, given ``grads``, the
@@ -261,7 +261,7 @@ class Node:
         """
         results = run_rule(self, grads, self.saved_values())
         return [
-            (parent, fit(g, t, self, i))
+            (parent, fit(g, t.data, self, i))
             for i, (parent, g, t) in enumerate(zip(self.parents, results, self.inputs))
             if parent is not None and g is not None
         ]
@@ -301,8 +301,9 @@ def run_rule(node, grads, values):
 
 
 def fit(g, t, node, i):
-    """Make rule output ``g`` the gradient of input ``t``: summed back over broadcast axes (the
-    one place broadcasting is undone), and cast to t's dtype."""
+    """Make rule output ``g`` the gradient of input i, whose values ``t`` (an array, or
+    anything with its shape and dtype) have: summed back over broadcast axes (the one place
+    broadcasting is undone), and cast to t's dtype."""
     if not hasattr(g, "shape"):
         raise TypeError(
             f"backward of '{node.name}': a {type(g).__name__} for input {i}, not an array or None"
