@@ -201,3 +201,21 @@ def test_exact_must_be_a_bool():
 
 
 _ = nn  # the CharRNN configurations come from test_compile.MODELS
+
+
+def test_a_replay_reuses_freed_memory_instead_of_faulting_pages_in_again():
+    resource = pytest.importorskip("resource")
+    from minigrad.compiler.memory import keep_freed_memory
+
+    if not keep_freed_memory():
+        pytest.skip("the C library is not glibc")
+    net, step, batches = _rnn_step(T=64)
+    big = [(mg.tensor(np.tile(t.data, (1, 40))), mg.tensor(np.tile(y.data, (1, 40))))
+           for t, y in batches]  # fmt: skip
+    compiled = mg.compile(step)
+    for tokens, targets in big * 2:
+        _loss_and_grads(net, compiled, tokens, targets)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for tokens, targets in big * 2:
+        _loss_and_grads(net, compiled, tokens, targets)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before < 50

@@ -25,6 +25,7 @@ from ..switches import mode
 from ..tensor import Tensor
 from . import codegen, passes
 from .backward import write_backward
+from .memory import keep_freed_memory
 
 
 class CompiledPlan:
@@ -36,6 +37,7 @@ class CompiledPlan:
     """
 
     def __init__(self, plan, exact=True):
+        keep_freed_memory()  # a replay's arrays reuse the last call's memory (memory.py)
         self.plan, self.exact = plan, exact
         self.name = plan.name
         self.raw = plan.listing()
