@@ -265,10 +265,9 @@ def stable_sigmoid_pair(x):
     """
     x = np.asarray(x)
     if np.minimum.reduce(x, axis=None, initial=0.0) > _exp_overflow(x.dtype):
-        e = np.exp(np.negative(x))
-        z = np.add(e, 1.0)
-        np.divide(1.0, z, out=z)  # z = 1/(1 + e), in the array 1 + e was made in
-        return z, np.multiply(e, z, out=e)
+        e = np.exp(-x)
+        z = 1.0 / (1.0 + e)
+        return z, e * z
     e = np.exp(-np.abs(x))
     big, small = 1.0 / (1.0 + e), e / (1.0 + e)
     positive = x >= 0
