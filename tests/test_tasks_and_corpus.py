@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from minigrad import cli
-from minigrad.corpus import Batches, CorpusError, Vocabulary, embedded_corpus, split, unigram_bits
-from minigrad.tasks import BASELINE, adding_batch, run_adding
+from minigrad.corpus import Batches, CorpusError, Vocabulary, frozen_corpus, split, unigram_bits
+from minigrad.tasks import BASELINE, AddingConfig, adding_batch, run_adding
 
 
 def test_an_adding_batch_marks_one_value_in_each_half_and_targets_their_sum():
@@ -29,12 +29,13 @@ def test_adding_needs_two_steps():
 
 def test_run_adding_reports_and_returns_a_finite_test_mse():
     seen = []
+    small = dict(length=6, hidden=4, batch=8, steps=4)
     mse, seconds = run_adding(
-        6, "gru", "tanh", 4, 8, 4, 1e-2, 1.0, 0, lambda *r: seen.append(r), every=2
+        AddingConfig(model="gru", **small), lambda *r: seen.append(r), every=2
     )
     assert np.isfinite(mse) and seconds >= 0 and [r[0] for r in seen] == [2, 4]
-    mse_rnn, _ = run_adding(6, "rnn", "sigmoid", 4, 8, 2, 1e-2, 0.0, 0)
-    mse_lstm, _ = run_adding(6, "lstm", "tanh", 4, 8, 2, 1e-2, 1.0, 0)
+    mse_rnn, _ = run_adding(AddingConfig(model="rnn", nonlinearity="sigmoid", clip=0.0, **small))
+    mse_lstm, _ = run_adding(AddingConfig(model="lstm", **small))
     assert np.isfinite(mse_rnn) and np.isfinite(mse_lstm)
 
 
@@ -70,7 +71,8 @@ def test_task_command_prints_the_baseline_and_the_result(capsys):
     [
         (
             ["task", "adding", "--length", "1"],
-            "--length: the adding problem needs at least 2 steps",
+            "argument --length: expected an integer of at least 2 (a marked step in each half), "
+            "got '1'",
         ),
         (["task", "adding", "--model", "cnn"], "argument --model: invalid choice: 'cnn'"),
         (["task", "copy"], "argument name: invalid choice: 'copy'"),
@@ -86,10 +88,10 @@ def test_bad_task_options_get_one_line_and_exit_status_2(args, message, capsys):
 # ---- corpus -----------------------------------------------------------------------------------
 
 
-def test_the_embedded_corpus_is_minigrads_own_source_and_does_not_change_between_calls():
-    text = embedded_corpus()
+def test_the_frozen_corpus_is_minigrads_own_source_and_does_not_change_between_calls():
+    text = frozen_corpus()
     assert "# minigrad/engine.py\n" in text and "class Tensor(" in text
-    assert text == embedded_corpus() and len(text) > 100_000
+    assert text == frozen_corpus() and len(text) > 100_000
 
 
 def test_vocabulary_round_trips_and_names_unknown_characters():
@@ -131,5 +133,5 @@ def test_unigram_bits_is_the_cross_entropy_of_smoothed_counts():
 
 
 def test_the_adding_task_gives_the_same_result_compiled_and_eager():
-    args = (8, "lstm", "tanh", 4, 8, 5, 1e-2, 1.0, 0)
-    assert run_adding(*args, compiled=True)[0] == run_adding(*args, compiled=False)[0]
+    config = AddingConfig(length=8, model="lstm", hidden=4, batch=8, steps=5)
+    assert run_adding(config, compiled=True)[0] == run_adding(config, compiled=False)[0]
