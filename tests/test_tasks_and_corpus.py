@@ -1,9 +1,15 @@
 """The adding problem and the text pipeline of the language model."""
 
+import fnmatch
+import gzip
+import hashlib
+from importlib import resources
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from minigrad import cli
+from minigrad import cli, corpus
 from minigrad.corpus import Batches, CorpusError, Vocabulary, frozen_corpus, split, unigram_bits
 from minigrad.tasks import BASELINE, AddingConfig, adding_batch, run_adding
 
@@ -92,6 +98,49 @@ def test_the_frozen_corpus_is_minigrads_own_source_and_does_not_change_between_c
     text = frozen_corpus()
     assert "# minigrad/engine.py\n" in text and "class Tensor(" in text
     assert text == frozen_corpus() and len(text) > 100_000
+
+
+def test_the_corpus_file_in_the_package_is_the_one_the_code_names():
+    data = (resources.files("minigrad") / "data" / corpus.CORPUS_FILE).read_bytes()
+    assert len(data) == corpus.CORPUS_FILE_BYTES
+    assert hashlib.sha256(data).hexdigest() == corpus.CORPUS_FILE_SHA256
+    text = frozen_corpus()
+    assert len(text) == corpus.CORPUS_CHARS
+    assert hashlib.sha256(text.encode("utf-8")).hexdigest() == corpus.CORPUS_SHA256
+    assert f"corpus v{corpus.CORPUS_VERSION}" in corpus.CORPUS_NAME
+
+
+def test_the_corpus_file_is_package_data_so_a_plain_install_has_it():
+    tomllib = pytest.importorskip("tomllib")
+    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    globs = tomllib.loads(pyproject.read_text())["tool"]["setuptools"]["package-data"]["minigrad"]
+    assert any(fnmatch.fnmatch(f"data/{corpus.CORPUS_FILE}", glob) for glob in globs)
+
+
+def test_a_damaged_corpus_file_is_an_error_that_says_to_reinstall(monkeypatch, tmp_path):
+    package = tmp_path / "minigrad"
+    (package / "data").mkdir(parents=True)
+    monkeypatch.setattr(corpus.resources, "files", lambda name: package)
+    (package / "data" / corpus.CORPUS_FILE).write_bytes(b"not gzip")
+    with pytest.raises(CorpusError, match="cannot be read .*; reinstall minigrad"):
+        frozen_corpus()
+    (package / "data" / corpus.CORPUS_FILE).write_bytes(gzip.compress(b"another text"))
+    with pytest.raises(CorpusError, match="is not corpus v1; reinstall minigrad"):
+        frozen_corpus()
+
+
+def test_source_text_is_how_a_corpus_is_made(tmp_path):
+    package = tmp_path / "pkg"
+    (package / "sub").mkdir(parents=True)
+    (package / "__pycache__").mkdir()
+    (package / "b.py").write_text("B = 2\n")
+    (package / "a.py").write_text("A = 1\n")
+    (package / "sub" / "c.py").write_text("C = 3\n")
+    (package / "__pycache__" / "a.cpython-311.py").write_text("not source\n")
+    (package / "notes.txt").write_text("not source\n")
+    assert corpus.source_text(package) == (
+        "# pkg/a.py\nA = 1\n\n# pkg/b.py\nB = 2\n\n# pkg/sub/c.py\nC = 3\n\n"
+    )
 
 
 def test_vocabulary_round_trips_and_names_unknown_characters():
