@@ -27,6 +27,7 @@ written, or that disappears while the run goes on, is an error that names the
 last good checkpoint.
 """
 
+import contextlib
 import errno
 import json
 import os
@@ -323,7 +324,8 @@ class RunFolder:
         """Unlock the folder and remove the lock file (if it is still this folder's)."""
         if self.lock is not None and not self.lock.closed:
             if _same_file(self.path / LOCK, self.lock):
-                (self.path / LOCK).unlink(missing_ok=True)
+                with contextlib.suppress(OSError):  # a folder made read-only keeps the file
+                    (self.path / LOCK).unlink(missing_ok=True)
             self.lock.close()
 
     def present(self):
@@ -426,9 +428,9 @@ class RunFolder:
         """The error for a folder that cannot be used: it names the last good checkpoint."""
         if not self.path.is_dir() or (self.lock and not self._holds_lock()):
             return RunFolderError(
-                f"the run folder {self.path} is gone (moved or removed), so nothing more can "
-                f"be saved; {self._last_good()}: if the folder was moved, continue it with "
-                "--resume NEW_PLACE",
+                f"the run folder {self.path} is gone (moved or removed while in use), so nothing "
+                f"more can be saved; {self._last_good(gone=True)}: if the folder was moved, "
+                "continue it from its new place with --resume NEW_PLACE",
                 status,
             )
         reason = os.strerror(error.errno) if error.errno else str(error)
@@ -438,14 +440,18 @@ class RunFolder:
             status,
         )
 
-    def _last_good(self):
-        if not self.steps:
-            try:
+    def _last_good(self, gone=False):
+        """Which checkpoint a user can go on from: the newest this process wrote or read, or
+        (when it knows none) the newest the folder holds."""
+        if not self.steps and not gone:
+            with contextlib.suppress(CheckpointError, OSError):
                 path, saved, _ = read_newest(self.path, lambda message: None)
                 self.steps[path.name] = saved["step"]
-            except (CheckpointError, OSError):
-                return "no checkpoint of it can be read"
+        if not self.steps:
+            return "no checkpoint of it can be read"
         step, name = max((step, name) for name, step in self.steps.items())
+        if gone:
+            return f"its last good checkpoint was {name} (step {step})"
         return f"the last good checkpoint is {self.path / name} (step {step})"
 
     def __enter__(self):
