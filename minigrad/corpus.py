@@ -84,21 +84,20 @@ def read_text(path):
     A pipe, a device or a socket (``/dev/stdin``) is refused before it is opened: a run
     reads its text again when it is resumed, and reading a pipe would also wait for ever.
     """
-    try:
-        mode = os.stat(path).st_mode
-        if stat.S_ISDIR(mode):
-            raise CorpusError(f"--text {path}: is a folder, not a file")
-        if not stat.S_ISREG(mode):
-            raise CorpusError(
-                f"--text {path}: not a regular file (a pipe, device or socket); a resumed run "
-                "reads its text again, so save the text to a file and give that"
-            )
-        with open(path, "rb") as f:
-            raw = f.read()
-    except FileNotFoundError:
-        raise CorpusError(f"--text {path}: no such file") from None
-    except OSError as error:
-        raise CorpusError(f"--text {path}: cannot read it ({error.strerror})") from None
+    if os.path.abspath(path).startswith(("/dev/", "/proc/")):
+        raise CorpusError(
+            f"--text {path}: a stream of the system's, not a saved file; a resumed run reads "
+            "its text again, so save the text to a file and give that"
+        )
+    mode = _read(path, lambda: os.stat(path).st_mode)
+    if stat.S_ISDIR(mode):
+        raise CorpusError(f"--text {path}: is a folder, not a file")
+    if not stat.S_ISREG(mode):
+        raise CorpusError(
+            f"--text {path}: not a regular file (a pipe, device or socket); a resumed run reads "
+            "its text again, so save the text to a file and give that"
+        )
+    raw = _read(path, lambda: Path(path).read_bytes())
     if not raw:
         raise CorpusError(f"--text {path}: the file is empty")
     try:
@@ -107,6 +106,17 @@ def read_text(path):
         raise CorpusError(
             f"--text {path}: not UTF-8 (byte 0x{raw[error.start]:02x} at offset {error.start})"
         ) from None
+
+
+def _read(path, read):
+    """``read()``, its failure a CorpusError naming ``path``."""
+    try:
+        return read()
+    except FileNotFoundError:
+        raise CorpusError(f"--text {path}: no such file") from None
+    except (OSError, ValueError) as error:  # ValueError: a NUL in the path
+        reason = getattr(error, "strerror", None) or error
+        raise CorpusError(f"--text {path}: cannot read it ({reason})") from None
 
 
 class Vocabulary:

@@ -87,7 +87,8 @@ def parse(raw, path):
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise MetricsError(f"{path} is not a text file; {_WHAT_TO_DO}") from None
+        raise MetricsError(f"{path} is not a text file; remove it to start the record "
+                           "again") from None  # fmt: skip
     lines = [(n, line) for n, line in enumerate(text.splitlines(keepends=True), 1)
              if line.strip()]  # fmt: skip
     cut = bool(lines) and not lines[-1][1].endswith(("\n", "\r"))
@@ -106,7 +107,7 @@ def parse(raw, path):
     return rows, cut
 
 
-_WHAT_TO_DO = "fix it, or remove it to start the record again"
+_WHAT_TO_DO = "fix or delete that line, or remove the file to start the record again"
 
 
 def _row(line, previous_step, where):

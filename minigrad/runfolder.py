@@ -141,10 +141,12 @@ class RunState:
         """Put the state ``saved`` holds into this one, in place: the model and the optimiser
         stay the same objects, so a compiled step still fits (a rollback's way back)."""
         check_run(saved, source)
+        _load_part(self.model.load_state_dict, saved["model"], source,
+                   "its weights do not fit the model its config describes")  # fmt: skip
         hidden = _hidden(saved["hidden"], self.config, source)
-        _load_part(self.model.load_state_dict, saved["model"], source, "its weights")
-        _load_part(self.optimizer.load_state_dict, saved["optimizer"], source, "its optimiser")
-        _load_part(set_rng_state, saved["rng"], source, "its random state")
+        _load_part(self.optimizer.load_state_dict, saved["optimizer"], source,
+                   "its optimiser state does not fit the model")  # fmt: skip
+        _load_part(set_rng_state, saved["rng"], source, "its random state cannot be restored")
         counters = saved["counters"]
         self.step, self.hidden = saved["step"], hidden
         self.clipped, self.loss_sum = counters["clipped"], float(counters["loss_sum"])
@@ -153,6 +155,7 @@ class RunState:
 
 
 RUN_KEYS = ("model", "optimizer", "step", "rng", "vocab", "config", "hidden", "counters")
+EDITED = "it was edited, damaged, or written by another version of minigrad"
 COUNTERS = {"clipped": int, "rollbacks": int, "loss_sum": float, "loss_count": int}
 
 
@@ -165,9 +168,9 @@ def check_run(saved, source):
         raise CheckpointError(f"{source} is a minigrad checkpoint, but not of a training run"
                               f"{lacking}")  # fmt: skip
     try:
-        config = Config.from_dict(saved["config"], source)
+        config = Config.from_dict(saved["config"], f"the config in {source}")
     except OptionError as error:
-        raise CheckpointError(f"{error} (in its config)") from None
+        raise CheckpointError(f"{error}; {EDITED}") from None
     _check(_count(saved["step"]), source, f"its step {saved['step']!r} is not a count")
     _check(_counters_fit(saved["counters"]), source, "its counters are damaged")
     _check_vocabulary(saved["vocab"], saved.get("vocab_counts"), source)
@@ -191,7 +194,7 @@ def _number(value):
 
 def _check(ok, source, problem):
     if not ok:
-        raise CheckpointError(f"{source}: {problem}; it was edited or damaged")
+        raise CheckpointError(f"{source}: {problem}; {EDITED}")
 
 
 def _check_vocabulary(chars, counts, source):
@@ -217,15 +220,14 @@ def _hidden(arrays, config, source):
     return tensors if n == 2 else tensors[0]
 
 
-def _load_part(load_into, value, source, part):
+def _load_part(load_into, value, source, problem):
+    """``load_into(value)``; a CheckpointError saying ``problem`` and the first reason given."""
     try:
         load_into(value)
     except (RuntimeError, TypeError, ValueError, KeyError, IndexError, AttributeError) as error:
-        first = str(error).splitlines()
-        detail = f": {first[-1].strip()}" if first else ""
-        raise CheckpointError(
-            f"{source}: {part} do not fit its config{detail}; it was edited or damaged"
-        ) from None
+        reasons = [line.strip() for line in str(error).splitlines() if line.strip()]
+        detail = f" ({reasons[1] if len(reasons) > 1 else reasons[0]})" if reasons else ""
+        raise CheckpointError(f"{source}: {problem}{detail}; {EDITED}") from None
 
 
 def _flat(state):
@@ -257,8 +259,8 @@ def read_newest(folder, say):
         found.append((saved["step"], name == LATEST, name, saved))
     if not found:
         if problems:
-            raise CheckpointError(f"{'; and '.join(problems.values())}; no checkpoint in it can "
-                                  "be read, so the run cannot go on: start a new one")  # fmt: skip
+            raise CheckpointError(f"{'; and '.join(problems.values())}; {folder} holds no other "
+                                  "checkpoint that can be read")  # fmt: skip
         raise CheckpointError(f"{folder} holds no {CHECKPOINT} to continue from")
     step, _, name, saved = max(found, key=lambda item: item[:2])
     for problem in problems.values():

@@ -274,7 +274,7 @@ class Trainer:
                 self.folder.save(s, on_grid=True)
         if self.clock.steps and s.step % c.log_every:
             self.log(end=True)
-        if s.step % c.save_every:
+        if self.clock.steps and s.step % c.save_every:
             self.folder.save(s, on_grid=False)  # the end of the run, off the save grid
         self._stop_if_signalled(saved=True)  # a signal during the last step
 

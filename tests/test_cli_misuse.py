@@ -483,7 +483,7 @@ def test_resuming_a_truncated_checkpoint_is_one_line(run):
     data = (run / CHECKPOINT).read_bytes()
     (run / CHECKPOINT).write_bytes(data[: len(data) // 2])
     one_line_error(minigrad("train", "--resume", run), 2, f"{run / CHECKPOINT} is truncated or "
-                   "corrupt", "no checkpoint in it can be read")  # fmt: skip
+                   "corrupt", f"{run} holds no other checkpoint that can be read")  # fmt: skip
 
 
 def test_resuming_a_checkpoint_that_is_not_a_runs_is_one_line(tmp_path):
