@@ -20,7 +20,7 @@ import minigrad as mg
 from minigrad import cli, runfolder, terminal, train
 from minigrad.metrics import DETERMINISTIC
 from minigrad.options import Config
-from minigrad.runfolder import CHECKPOINT, LATEST, LOCK, PLOTS, RUN_FILES, RunFolder, RunFolderBusy
+from minigrad.runfolder import CHECKPOINT, FILES, LATEST, LOCK, RUN_FILES, RunFolder, RunFolderBusy
 from minigrad.terminal import Status
 from minigrad.train import Trainer
 
@@ -359,28 +359,18 @@ def test_an_absurd_step_count_gets_a_readable_eta(text_file, tmp_path):
 # ---- 7. run folders are protected --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", RUN_FILES)
-def test_out_refuses_a_folder_holding_any_run_file_and_leaves_it_as_it_was(
+@pytest.mark.parametrize("name", FILES)
+def test_out_refuses_a_folder_holding_any_file_a_run_writes_and_leaves_it_as_it_was(
     text_file, tmp_path, name
 ):
     out = tmp_path / "run"
     out.mkdir()
-    (out / name).write_bytes(b"another run's file")
-    proc = minigrad("train", "--text", text_file, "--out", out, *TINY)
-    one_line_error(proc, 2, f"{out} already holds a run ({name})", f"--resume {out}")
-    assert os.listdir(out) == [name] and (out / name).read_bytes() == b"another run's file"
-
-
-@pytest.mark.parametrize("name", PLOTS)
-def test_out_refuses_a_folder_holding_a_picture_the_run_would_plot_and_leaves_it(
-    text_file, tmp_path, name
-):
-    out = tmp_path / "project"
-    out.mkdir()
-    (out / name).write_bytes(b"the user's own picture")
+    (out / name).write_bytes(b"another run's file, or the user's picture")
     proc = minigrad("train", "--text", text_file, "--out", out, "--plot", *TINY)
-    one_line_error(proc, 2, f"{out} already holds {name}, which --plot writes")
-    assert os.listdir(out) == [name] and (out / name).read_bytes() == b"the user's own picture"
+    held = f"a run ({name})" if name in RUN_FILES else f"{name}, which --plot writes"
+    one_line_error(proc, 2, f"{out} already holds {held}", f"--resume {out}")
+    assert os.listdir(out) == [name]
+    assert (out / name).read_bytes() == b"another run's file, or the user's picture"
 
 
 def test_a_folder_in_use_is_refused_and_left_as_it_was(run):

@@ -28,14 +28,7 @@ from minigrad.runfolder import RunFolderError
 from minigrad.tasks import AddingConfig
 from minigrad.terminal import Status
 from minigrad.train import Trainer
-from tests.usage import TEXT, TINY, clean_exit, command, minigrad
-
-
-@pytest.fixture
-def text_file(tmp_path):
-    path = tmp_path / "text.txt"
-    path.write_text(TEXT, encoding="utf-8")
-    return path
+from tests.usage import TINY, clean_exit, command, minigrad
 
 
 def flags(parser, command):

@@ -13,22 +13,7 @@ import minigrad as mg
 from minigrad.metrics import HEADER, MetricsError, MetricsFile, parse
 from minigrad.runfolder import CHECKPOINT, LATEST, RunState, check_run, load_run
 from minigrad.serialization import CheckpointError
-from tests.usage import TEXT, TINY, clean_exit, minigrad, snapshot
-
-
-@pytest.fixture
-def text_file(tmp_path):
-    path = tmp_path / "text.txt"
-    path.write_text(TEXT, encoding="utf-8")
-    return path
-
-
-@pytest.fixture
-def run(text_file, tmp_path):
-    out = tmp_path / "run"
-    proc = minigrad("train", "--text", text_file, "--steps", "6", "--out", out, *TINY)
-    assert proc.returncode == 0, proc.stderr
-    return out
+from tests.usage import TINY, clean_exit, minigrad, snapshot
 
 
 def steps_logged(out):

@@ -18,7 +18,6 @@ from minigrad.terminal import Status
 from minigrad.train import Trainer
 from tests.usage import (
     LONG,
-    TEXT,
     TINY,
     can_meet_permissions,
     clean_exit,
@@ -30,21 +29,6 @@ from tests.usage import (
 needs_permissions = pytest.mark.skipif(
     not can_meet_permissions(), reason="root, and no setpriv to give up its powers"
 )
-
-
-@pytest.fixture
-def text_file(tmp_path):
-    path = tmp_path / "text.txt"
-    path.write_text(TEXT, encoding="utf-8")
-    return path
-
-
-@pytest.fixture
-def run(text_file, tmp_path):
-    out = tmp_path / "run"
-    proc = minigrad("train", "--text", text_file, "--steps", "6", "--out", out, *TINY)
-    assert proc.returncode == 0, proc.stderr
-    return out
 
 
 def started(out, text_file, *more, user=False):

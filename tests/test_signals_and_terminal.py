@@ -15,14 +15,7 @@ from minigrad import signals
 from minigrad.metrics import DETERMINISTIC
 from minigrad.runfolder import LATEST
 from minigrad.terminal import ASCII, safe_output
-from tests.usage import LONG, TEXT, TINY, clean_exit, command, minigrad, spawn
-
-
-@pytest.fixture
-def text_file(tmp_path):
-    path = tmp_path / "text.txt"
-    path.write_text(TEXT, encoding="utf-8")
-    return path
+from tests.usage import LONG, TINY, clean_exit, command, minigrad, spawn
 
 
 def rows(out):
