@@ -230,7 +230,7 @@ def _summary(trainer, started_at, rows):
     print(
         f"trained steps {started_at}..{s.step} of {c.steps} in "
         f"{duration(trainer.clock.elapsed())} "
-        f"({trainer.tokens_per_second() / 1000:.1f}k tok/s, validation passes not counted); "
+        f"({trainer.clock.tokens_per_second() / 1000:.1f}k tok/s, validation passes not counted); "
         f"{s.clipped} steps clipped in all, {s.rollbacks} rollbacks"
     )
     print(

@@ -51,32 +51,30 @@ class Clock:
     """The time of one call of ``Trainer.run``: seconds since it began, those spent in
     validation passes, and the steps it made (counting steps a rollback undid)."""
 
-    def __init__(self):
+    def __init__(self, tokens_per_step=0):
         self.started = time.perf_counter()
+        self.tokens_per_step = tokens_per_step
         self.validating = 0.0
         self.steps = 0
 
     def elapsed(self):
         return time.perf_counter() - self.started
 
-    def tokens_per_second(self, tokens_per_step):
+    def tokens_per_second(self):
         """Training speed: characters trained on per second, the validation passes left out."""
-        return self.steps * tokens_per_step / max(self.elapsed() - self.validating, 1e-9)
+        return self.steps * self.tokens_per_step / max(self.elapsed() - self.validating, 1e-9)
 
 
 class Trainer:
     """One run: its text (``data``), its state (``state``, a RunState), its folder (``folder``,
     a RunFolder, locked until ``run`` ends or ``close`` is called) and the step.
 
-    A new run makes its folder (``out``; without one, ``runs/MODEL-TIME``) and writes the
-    step-0 checkpoint, ``config.json`` and the header of ``metrics.csv``. With ``resume`` the
-    run in ``out`` goes on from its newest checkpoint; ``config`` then holds the changes: a
-    dict {option: value}, a Config (its options that differ from the run's), or None. The
-    changes, and any edits to config.json, follow the resume rules (``Config.resumed``).
-
-    ``status`` (a ``terminal.Status``) is told each step's metrics and each note. Signals
-    are held (``signals.SIGNALS``) from here to the end of ``run``: one that comes before
-    the folder is made stops with nothing written; later ones wait for the end of a step.
+    A new run makes its folder (``out``, or ``runs/MODEL-TIME``) and writes the step-0
+    checkpoint, config.json and the header of metrics.csv. With ``resume`` the run in ``out``
+    goes on from its newest checkpoint, and ``config`` holds the changes (a dict, a Config
+    whose differing options are the changes, or None), which follow the resume rules
+    (``Config.resumed``), as edits to config.json do. ``status`` (a ``terminal.Status``) hears
+    each step's metrics and each note. Signals are held from here to the end of ``run``.
     """
 
     def __init__(self, config, out=None, resume=False, compiled=True, status=None, signals=None):
@@ -87,16 +85,13 @@ class Trainer:
         self.rows = []  # the rows logged by run()
         self.clock = Clock()
         with self.signals.hold():
-            if resume:
-                self.data, self.state, self.folder = _resume(config, out, self.status.say)
-            else:
-                self.data, self.state, self.folder = _start(config, out, self.signals,
-                                                            self.status.say)  # fmt: skip
+            set_up = _resume if resume else _start
+            self.data, self.state, self.folder = set_up(config, out, self.signals, self.status.say)
         self.params = list(self.state.model.parameters())
         # The step's forward, traced once and replayed (minigrad.compile), or eager: the
         # results are the same bit for bit, so a run may switch between them.
-        self.loss_and_state = CompiledFunction(self._loss_and_state) if compiled else (
-            self._loss_and_state)  # fmt: skip
+        step = self._loss_and_state
+        self.loss_and_state = CompiledFunction(step) if compiled else step
 
     @property
     def config(self):
@@ -124,7 +119,7 @@ class Trainer:
             else:
                 norm = nn.utils.get_total_norm([p.grad for p in self.params]).item()
             self.last_norm, self.last_loss = norm, loss.item()
-            self.fault = self._fault() or self._update()
+            self.fault = _non_finite(self.last_loss, norm) or self._update()
         if self.fault:
             return False
         s.hidden = _detach(_unflat(hidden))
@@ -133,13 +128,6 @@ class Trainer:
         s.loss_count += 1
         s.step += 1
         return True
-
-    def _fault(self):
-        if math.isfinite(self.last_loss) and math.isfinite(self.last_norm):
-            return None
-        what = "loss" if not math.isfinite(self.last_loss) else "gradient norm"
-        return (f"non-finite {what} (loss {self.last_loss:.3g}, gradient norm "
-                f"{self.last_norm:.3g}); no update applied")  # fmt: skip
 
     def _update(self):
         """Update the parameters; the fault if that made one of them non-finite."""
@@ -162,12 +150,7 @@ class Trainer:
         lr = s.optimizer.param_groups[0]["lr"]
         self.status.say(f"step {s.step + 1}: {self.fault}")
         if s.rollbacks > self.config.max_rollbacks:
-            raise Stopped(
-                f"training diverged {s.rollbacks} times (--max-rollbacks "
-                f"{self.config.max_rollbacks}); stopping. The last good checkpoint is "
-                f"{folder.path / CHECKPOINT} (step {folder.checkpoint_step()}); to go on from "
-                f"it: --resume {folder.path} with a lower --lr"
-            )
+            raise _diverged(s, folder)
         rates = [group["lr"] for group in s.optimizer.param_groups]
         s.load(folder.rollback_point(), folder.path / CHECKPOINT)
         for group, rate in zip(s.optimizer.param_groups, rates):
@@ -191,24 +174,9 @@ class Trainer:
 
     # ---- measuring ------------------------------------------------------------------------
 
-    @no_grad()
-    @np.errstate(over="ignore", invalid="ignore")
     def validate(self):
-        """Bits per character on the validation text, from a fresh state, in eval mode."""
-        total, count, hidden, val = 0.0, 0, None, self.data.val
-        with evaluating(self.state.model):
-            for i in range(len(val)):
-                inputs, targets, _ = val.get(i)
-                logits, hidden = self.state.model(inputs, hidden)
-                loss = F.cross_entropy(
-                    logits.reshape(-1, len(self.data.vocab)), targets.reshape(-1), reduction="sum"
-                )
-                total += loss.item()
-                count += targets.size
-        return bits(total / count)
-
-    def tokens_per_second(self):
-        return self.clock.tokens_per_second(self.config.batch * self.config.seq_len)
+        """Bits per character on the validation text (``validation_bits``)."""
+        return validation_bits(self.state.model, self.data)
 
     def row(self):
         """The metrics as they stand (``val_bpc`` from the latest validation pass)."""
@@ -221,7 +189,7 @@ class Trainer:
             "clipped_share": s.clipped / max(s.step, 1),
             "lr": s.optimizer.param_groups[0]["lr"],
             "rollbacks": s.rollbacks,
-            "tokens_per_s": self.tokens_per_second(),
+            "tokens_per_s": self.clock.tokens_per_second(),
             "elapsed_s": self.clock.elapsed(),
         }
 
@@ -250,7 +218,7 @@ class Trainer:
         """Train up to ``config.steps``; returns the rows logged. The last step is always
         logged. A signal saves the state at the end of the step under way, then raises
         ``Interrupted``; the folder is released however the run ends."""
-        self.rows, self.clock = [], Clock()
+        self.rows, self.clock = [], Clock(self.config.batch * self.config.seq_len)
         try:
             with self.signals.hold():
                 self._loop()
@@ -296,6 +264,41 @@ class Trainer:
         self.close()
 
 
+def _diverged(state, folder):
+    return Stopped(
+        f"training diverged {state.rollbacks} times (--max-rollbacks "
+        f"{state.config.max_rollbacks}); stopping. The last good checkpoint is "
+        f"{folder.path / CHECKPOINT} (step {folder.checkpoint_step()}); to go on from it: "
+        f"--resume {folder.path} with a lower --lr"
+    )
+
+
+def _non_finite(loss, norm):
+    """The fault, if the loss or the gradient norm is not finite (nothing is updated then)."""
+    if math.isfinite(loss) and math.isfinite(norm):
+        return None
+    what = "loss" if not math.isfinite(loss) else "gradient norm"
+    return f"non-finite {what} (loss {loss:.3g}, gradient norm {norm:.3g}); no update applied"
+
+
+@no_grad()
+@np.errstate(over="ignore", invalid="ignore")
+def validation_bits(model, data):
+    """Bits per character of ``model`` on the validation text of ``data`` (a TextData), from a
+    fresh state, in eval mode."""
+    total, count, hidden = 0.0, 0, None
+    with evaluating(model):
+        for i in range(len(data.val)):
+            inputs, targets, _ = data.val.get(i)
+            logits, hidden = model(inputs, hidden)
+            loss = F.cross_entropy(
+                logits.reshape(-1, len(data.vocab)), targets.reshape(-1), reduction="sum"
+            )
+            total += loss.item()
+            count += targets.size
+    return bits(total / count)
+
+
 # ---- setting a run up ---------------------------------------------------------------------------
 
 
@@ -310,9 +313,7 @@ def _start(config, out, signals, say):
         config = replace(config, text=os.path.abspath(config.text))
     data = _data(config, load_text(config.text))
     state = RunState.new(config, data.vocab, data.sha256)
-    signum = signals.take()
-    if signum is not None:  # nothing is written yet
-        raise Interrupted(signum)
+    _stop_if_signalled_before(signals)
     out = out or config.out
     folder = RunFolder.create(out or default_folder(config), say, numbered=out is None)
     try:
@@ -326,8 +327,16 @@ def _start(config, out, signals, say):
     return data, state, folder
 
 
-def _resume(changes, out, say):
+def _stop_if_signalled_before(signals):
+    """Stop for a signal that came before the run folder was touched: nothing is saved."""
+    signum = signals.take()
+    if signum is not None:
+        raise Interrupted(signum)
+
+
+def _resume(changes, out, signals, say):
     """The run in ``out`` going on: (data, state, folder), with the changes applied."""
+    _stop_if_signalled_before(signals)
     folder = RunFolder.open(out, say)
     try:
         path, saved, unreadable = folder.newest()

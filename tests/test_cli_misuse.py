@@ -289,7 +289,7 @@ def test_tokens_per_second_leaves_the_validation_passes_out(text_file, tmp_path,
     rows = trainer.run()
     assert [row["elapsed_s"] for row in rows] == [12, 24]  # 2 and 4 steps, 1 and 2 validations
     assert [row["tokens_per_s"] for row in rows] == [8 * 2, 8 * 2]  # seq_len × batch per second
-    assert trainer.tokens_per_second() == 16
+    assert trainer.clock.tokens_per_second() == 16
 
 
 class FakeTerminal(io.StringIO):
