@@ -25,7 +25,7 @@ import sys
 
 from . import options
 from .options import NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT, OptionError, argument_type
-from .signals import SIGNALS, Interrupted, release_import_hold
+from .signals import HANDLED, SIGNALS, Interrupted, release_import_hold
 from .terminal import Status, duration, safe_output
 
 
@@ -247,10 +247,7 @@ def _summary(trainer, started_at, rows):
 
 
 def _plot(trainer):
-    from .metrics import plot_metrics
-
-    loss, grad_norm = trainer.folder.plots()
-    plot_metrics(trainer.folder.metrics.read(), trainer.config.clip, loss, grad_norm)
+    loss, grad_norm = trainer.folder.plot(trainer.config.clip)
     print(f"wrote {loss} and {grad_norm}")
 
 
@@ -434,6 +431,15 @@ def main(argv=None):
         if command is None and argv[0].startswith("-") and not {"-h", "--help"} & set(argv):
             return _fail("minigrad", NO_COMMAND, 2)
         return _run(argv, prefix, command)
+
+
+def entry():
+    """The command (``python -m minigrad``, the ``minigrad`` script): ``main``'s status, with
+    a second signal during the exit ignored, as the first has been dealt with."""
+    status = main()
+    for signum in HANDLED:
+        signal.signal(signum, signal.SIG_IGN)
+    return status
 
 
 def _run(argv, prefix, command):

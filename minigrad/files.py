@@ -38,6 +38,11 @@ def replacing(path, mode="w", **open_args):
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        if error.errno is None:
+            raise
+        raise type(error)(error.errno, error.strerror, str(path)) from None  # not the tmp's name
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

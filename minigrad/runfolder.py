@@ -40,7 +40,7 @@ from . import optim
 from .corpus import CorpusError, Vocabulary
 from .creation import from_numpy
 from .files import is_temporary, replacing
-from .metrics import MetricsFile
+from .metrics import MetricsFile, plot_metrics
 from .models import build_model
 from .options import Config, OptionError
 from .random import get_rng_state, set_rng_state
@@ -108,6 +108,9 @@ class RunState:
             optimizer = optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum)
         return cls(config, vocab, text_sha256, model, optimizer)
 
+    def params(self):
+        return list(self.model.parameters())
+
     def to_dict(self):
         return {
             "model": self.model.state_dict(),
@@ -143,9 +146,14 @@ class RunState:
         check_run(saved, source)
         _load_part(self.model.load_state_dict, saved["model"], source,
                    "its weights do not fit the model its config describes")  # fmt: skip
+        finite = all(np.isfinite(p.data).all() for p in self.model.parameters())
+        _check(finite, source, "its weights are not all finite (a run never saves such)")
         hidden = _hidden(saved["hidden"], self.config, source)
         _load_part(self.optimizer.load_state_dict, saved["optimizer"], source,
                    "its optimiser state does not fit the model")  # fmt: skip
+        covered, total = len(self.optimizer.state), len(self.params())
+        _check(covered in (0, total), source, f"its optimiser state covers {covered} of "
+               f"{total} parameters")  # fmt: skip
         _load_part(set_rng_state, saved["rng"], source, "its random state cannot be restored")
         counters = saved["counters"]
         self.step, self.hidden = saved["step"], hidden
@@ -198,12 +206,18 @@ def _check(ok, source, problem):
 
 
 def _check_vocabulary(chars, counts, source):
-    single = isinstance(chars, list) and all(isinstance(c, str) and len(c) == 1 for c in chars)
-    _check(single and len(set(chars)) == len(chars) > 0, source, "its vocabulary is damaged")
-    fits = counts is None or (isinstance(counts, list) and len(counts) == len(chars))
-    _check(
-        fits and all(_count(n) for n in counts or ()), source, "its character counts are damaged"
-    )
+    _check(_is_vocabulary(chars), source, "its vocabulary is damaged")
+    fits = counts is None or isinstance(counts, list) and len(counts) == len(chars)
+    _check(fits and all(_count(n) for n in counts or ()), source,
+           "its character counts are damaged")  # fmt: skip
+
+
+def _is_vocabulary(chars):
+    """Distinct single characters, in the sorted order a Vocabulary keeps them (the weights'
+    rows follow it)."""
+    if not isinstance(chars, list) or not chars:
+        return False
+    return all(isinstance(c, str) and len(c) == 1 for c in chars) and chars == sorted(set(chars))
 
 
 def _hidden(arrays, config, source):
@@ -237,7 +251,12 @@ def _flat(state):
 def load_run(path):
     """The training run's checkpoint at ``path``, loaded and checked as far as it can be
     without building its model (``check_run``); a CheckpointError naming the file otherwise."""
-    saved = load(path)
+    try:
+        saved = load(path)
+    except FileNotFoundError:
+        raise CheckpointError(f"no checkpoint at {path}") from None
+    except CheckpointError as error:  # its message names the file; "load: " is the library's
+        raise CheckpointError(str(error).removeprefix("load: ")) from None
     check_run(saved, path)
     return saved
 
@@ -253,8 +272,8 @@ def read_newest(folder, say):
             continue
         try:
             saved = load_run(folder / name)
-        except (CheckpointError, FileNotFoundError) as error:
-            problems[name] = str(error).removeprefix("load: ")
+        except CheckpointError as error:
+            problems[name] = str(error)
             continue
         found.append((saved["step"], name == LATEST, name, saved))
     if not found:
@@ -311,14 +330,23 @@ class RunFolder:
         return folder
 
     def _acquire(self, status):
-        """Lock the folder, then remove the temporary files a killed write left."""
+        """Lock the folder, then remove the temporary files a killed write left. A new run's
+        folder that cannot be used is the wrong --out (status 2); a resumed run's names the
+        last good checkpoint (status 1)."""
         try:
             self.lock = _lock(self.path)
             for entry in os.scandir(self.path):
                 if any(is_temporary(entry.name, name) for name in FILES):
                     os.unlink(entry.path)
         except OSError as error:
-            failure = self.failed(error, "use the folder", status)
+            reason = os.strerror(error.errno) if error.errno else str(error)
+            failure = (
+                self.failed(error, "use the folder")
+                if status == 1
+                else RunFolderError(
+                    f"cannot use {self.path} as a run folder ({reason}); choose another --out"
+                )
+            )
             self.release()
             raise failure from None
 
@@ -361,8 +389,11 @@ class RunFolder:
         """The checkpoint on the save grid, which a rollback returns to."""
         try:
             saved = load_run(self.path / CHECKPOINT)
-        except (CheckpointError, FileNotFoundError) as error:
-            raise RunFolderError(f"cannot roll back: {error}", status=1) from None
+        except CheckpointError as error:
+            self.steps.pop(CHECKPOINT, None)
+            raise RunFolderError(
+                f"cannot roll back: {error}; the run stopped, and {self._last_good()}", status=1
+            ) from None
         self.steps[CHECKPOINT] = saved["step"]
         return saved
 
@@ -409,17 +440,24 @@ class RunFolder:
     def keep_rows_until(self, step):
         self._writing(lambda: self.metrics.keep_until(step), f"write {METRICS}")
 
-    def plots(self):
-        return tuple(self.path / name for name in PLOTS)
+    def plot(self, clip):
+        """loss.png and grad_norm.png from metrics.csv (``metrics.plot_metrics``); their
+        paths."""
+        loss, grad_norm = (self.path / name for name in PLOTS)
+        rows = self.metrics.read()
+        self._writing(lambda: plot_metrics(rows, clip, loss, grad_norm), "write the plots")
+        return loss, grad_norm
 
     # ---- failures -------------------------------------------------------------------------
 
-    def _holds_lock(self):
-        """Whether the folder at this path is still the one locked (it was not moved)."""
-        return not self.lock.closed and _same_file(self.path / LOCK, self.lock)
+    def _lost(self):
+        """Whether the folder was locked by this process and is no longer the one at this path
+        (it was moved or removed, or its lock file was)."""
+        return self.lock is not None and not self.lock.closed and not _same_file(
+            self.path / LOCK, self.lock)  # fmt: skip
 
     def _writing(self, write, doing):
-        if self.lock is not None and not self._holds_lock():
+        if self._lost():
             raise self.failed(OSError(errno.ENOENT, "moved"), doing)
         try:
             write()
@@ -428,11 +466,20 @@ class RunFolder:
 
     def failed(self, error, doing, status=1):
         """The error for a folder that cannot be used: it names the last good checkpoint."""
-        if not self.path.is_dir() or (self.lock and not self._holds_lock()):
+        lost = self._lost()
+        lock_removed = lost and os.fstat(self.lock.fileno()).st_nlink == 0
+        if not self.path.is_dir() or (lost and not lock_removed):
             return RunFolderError(
                 f"the run folder {self.path} is gone (moved or removed while in use), so nothing "
                 f"more can be saved; {self._last_good(gone=True)}: if the folder was moved, "
                 "continue it from its new place with --resume NEW_PLACE",
+                status,
+            )
+        if lock_removed:
+            return RunFolderError(
+                f"the lock {self.path / LOCK} was removed or replaced while the run went on, so "
+                "another process may be using the folder: nothing more is written to it; "
+                f"{self._last_good()}: continue with --resume {self.path}",
                 status,
             )
         reason = os.strerror(error.errno) if error.errno else str(error)
@@ -480,7 +527,8 @@ def _make_folder(path, numbered):
                 continue
         raise RunFolderError(f"{path} and 998 numbered folders beside it exist; give --out")
     except FileExistsError:
-        raise RunFolderError(f"{path} is a file, not a folder; choose another --out") from None
+        what = "a symbolic link, not to a folder" if path.is_symlink() else "a file, not a folder"
+        raise RunFolderError(f"{path} is {what}; choose another --out") from None
     except OSError as error:
         raise RunFolderError(f"cannot create the run folder {path}: {error.strerror}; choose "
                              "another --out") from None  # fmt: skip
@@ -541,10 +589,13 @@ def load_for_sampling(checkpoint, say):
     return state.model, state.vocab, path, state.step
 
 
-def check_text(state, data, folder):
-    """Raise a CorpusError unless ``data`` is the text the run ``state`` trained on."""
+def check_data(state, data, source, folder):
+    """Raise unless ``data`` is the text the run ``state`` (read from ``source``) trained on,
+    and the state carries a hidden state wherever the text does not start over."""
     if state.text_sha256 not in (None, data.sha256) or state.vocab.chars != data.vocab.chars:
         raise CorpusError(
             f"the text is not the one the run in {folder} trained on (its SHA-256 differs); "
             "a resumed run needs the same text"
         )
+    starts_over = state.step % len(data.train) == 0
+    _check(state.hidden is not None or starts_over, source, "its carried hidden state is missing")

@@ -36,7 +36,7 @@ from .creation import from_numpy
 from .grad_mode import no_grad
 from .models import evaluating
 from .options import Config, values_of
-from .runfolder import CHECKPOINT, CONFIG, LATEST, RunFolder, RunState, check_text
+from .runfolder import CHECKPOINT, CONFIG, LATEST, RunFolder, RunState, check_data
 from .signals import SIGNALS, Interrupted
 from .terminal import Status
 
@@ -344,7 +344,7 @@ def _resume(changes, out, signals, say):
         saved_lr = state.config.lr
         state.config = _resumed_config(folder, state, changes)
         data = _data(state.config, _run_text(state.config, folder.path))
-        check_text(state, data, folder.path)
+        check_data(state, data, path, folder.path)
         if state.config.lr != saved_lr:  # a new --lr: the rescue of a diverging run
             for group in state.optimizer.param_groups:
                 group["lr"] = state.config.lr
@@ -364,12 +364,14 @@ def _resumed_config(folder, state, changes):
     """The run's config with the edits made to config.json, then ``changes``, by the resume
     rules."""
     saved, step = state.config, state.step
-    edits = saved.edits(folder.read_config(), folder.path / CONFIG)
-    config = saved.resumed(edits, step, folder.path, where=folder.path / CONFIG)
     if isinstance(changes, Config):
-        theirs, ours = values_of(changes), values_of(config)
+        theirs, ours = values_of(changes), values_of(saved)
         changes = {k: v for k, v in theirs.items() if v != ours[k] and k != "out"}
-    return config.resumed(changes or {}, step, folder.path)
+    changes = changes or {}
+    edits = saved.edits(folder.read_config(), folder.path / CONFIG)
+    edits = {k: v for k, v in edits.items() if k not in changes}  # the command line wins
+    config = saved.resumed(edits, step, folder.path, where=folder.path / CONFIG)
+    return config.resumed(changes, step, folder.path)
 
 
 def _run_text(config, folder):

@@ -145,7 +145,10 @@ def test_a_checkpoint_whose_config_lacks_an_option_takes_its_default(run):
      (lambda c: c.__setitem__("rng", {"state": 1}), "its random state cannot be restored"),
      (lambda c: c["optimizer"].pop("param_groups"), "its optimiser state does not fit"),
      (lambda c: c.__setitem__("hidden", [np.zeros(3)]), "its carried hidden state does not "
-      "have the shape (1, 2, 8)")],
+      "have the shape (1, 2, 8)"),
+     (lambda c: c["model"]["head.bias"].__setitem__(0, np.nan), "its weights are not all finite"),
+     (lambda c: c.__setitem__("vocab", c["vocab"][::-1]), "its vocabulary is damaged"),
+     (lambda c: c["optimizer"]["state"].pop(0), "its optimiser state covers 6 of 7 parameters")],
 )  # fmt: skip
 @pytest.mark.parametrize("command", ["resume", "sample"])
 def test_a_checkpoint_edited_by_hand_is_one_line_naming_the_file(run, edit, message, command):
@@ -158,6 +161,32 @@ def test_a_checkpoint_edited_by_hand_is_one_line_naming_the_file(run, edit, mess
         proc = minigrad("sample", "--checkpoint", run / CHECKPOINT, "--length", "5")
     clean_exit(proc, 2, str(run / CHECKPOINT), message)
     assert snapshot(run) == before
+
+
+def test_a_checkpoint_without_the_hidden_state_a_step_carries_is_one_line(run):
+    edited(run / CHECKPOINT, lambda checkpoint: checkpoint.__setitem__("hidden", None))
+    (run / LATEST).unlink(missing_ok=True)
+    clean_exit(resume(run), 2, f"{run / CHECKPOINT}: its carried hidden state is missing")
+
+
+def test_a_rollback_to_a_checkpoint_deleted_meanwhile_is_one_line(run, monkeypatch, capsys):
+    """The checkpoint a rollback returns to went missing while the run trained."""
+    from minigrad import cli, train
+
+    poisoned = train.Trainer.train_step
+
+    def step_then_lose_the_checkpoint(self):
+        if self.state.step == 7:
+            (run / CHECKPOINT).unlink()
+            self.state.model.head.bias.data[0] = np.nan  # the next loss is NaN: a rollback
+        return poisoned(self)
+
+    monkeypatch.setattr(train.Trainer, "train_step", step_then_lose_the_checkpoint)
+    assert cli.main(["train", "--resume", str(run), "--steps", "12", "--quiet"]) == 1
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"minigrad train: error: cannot roll back: no checkpoint at {run / CHECKPOINT}; the run "
+        "stopped, and no checkpoint of it can be read"
+    )
 
 
 def test_a_checkpoint_of_an_option_that_did_not_apply_reads_it_as_its_default(run):
@@ -236,9 +265,10 @@ def test_a_hand_edit_to_config_json_is_taken_as_a_given_option(run):
 
 
 def test_the_command_line_wins_over_an_edit_to_config_json(run):
-    edit_config(run, lr=0.01)
+    edit_config(run, lr=0.01, steps=2)  # --steps 2 would be refused: the run is at step 6
     clean_exit(resume(run, "--lr", "0.002"), 0, lines=0)
-    assert json.loads((run / "config.json").read_text())["lr"] == 0.002
+    config = json.loads((run / "config.json").read_text())
+    assert (config["lr"], config["steps"]) == (0.002, 9)
 
 
 @pytest.mark.parametrize(

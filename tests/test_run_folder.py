@@ -243,6 +243,43 @@ def test_a_folder_gone_while_training_is_one_line_and_a_moved_one_resumes(text_f
         clean_exit(resumed, 0, lines=0)
 
 
+def test_a_lock_file_removed_while_training_stops_the_run_in_one_line(text_file, tmp_path):
+    out = tmp_path / "run"
+    proc = started(out, text_file)
+    (out / LOCK).unlink()  # another process could now take the folder
+    _, err = proc.communicate(timeout=60)
+    proc.stderr = err
+    clean_exit(proc, 1, f"the lock {out / LOCK} was removed or replaced while the run went on",
+               f"the last good checkpoint is {out / CHECKPOINT} (step 0)",
+               f"continue with --resume {out}")  # fmt: skip
+
+
+def test_plot_over_a_folder_named_like_a_picture_is_one_line_and_the_run_is_saved(run):
+    pytest.importorskip("matplotlib")
+    (run / "loss.png").mkdir()
+    (run / "loss.png" / "mine.txt").write_text("the user's")
+    proc = minigrad("train", "--resume", run, "--steps", "9", "--quiet", "--plot")
+    clean_exit(proc, 1, f"cannot write the plots in {run} (Is a directory)")
+    assert (run / "loss.png" / "mine.txt").read_text() == "the user's"
+    assert mg.load(run / CHECKPOINT)["step"] == 9
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [(lambda path: path.symlink_to(path.parent / "nowhere"), "is a symbolic link, not to a folder"),
+     (lambda path: path.symlink_to("/dev/null"), "is a symbolic link, not to a folder")],
+)  # fmt: skip
+def test_an_out_that_is_a_link_to_no_folder_is_one_line(text_file, tmp_path, make, message):
+    out = tmp_path / "link"
+    make(out)
+    clean_exit(minigrad("train", "--text", text_file, "--out", out, *TINY), 2, f"{out} {message}")
+
+
+def test_an_out_in_which_no_file_can_be_made_is_one_line(text_file):
+    proc = minigrad("train", "--text", text_file, "--out", "/proc/self", *TINY)
+    clean_exit(proc, 2, "cannot use /proc/self as a run folder", "choose another --out")
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_a_signal_after_the_folder_was_moved_is_one_line(text_file, tmp_path, signum):
     out = tmp_path / "run"

@@ -47,6 +47,21 @@ def test_sighup_saves_like_sigterm_and_the_run_resumes_exactly(text_file, tmp_pa
     assert rows(parts) == rows(whole)
 
 
+@pytest.mark.parametrize("second", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_a_second_signal_right_after_the_first_changes_nothing(text_file, tmp_path, second):
+    out = tmp_path / "run"
+    proc = spawn("train", "--text", text_file, "--out", out, *LONG)
+    proc.stderr.readline()
+    proc.send_signal(signal.SIGINT)
+    proc.send_signal(second)  # Ctrl-C pressed twice, or a kill soon after
+    _, err = proc.communicate(timeout=60)
+    proc.stderr = err
+    assert proc.returncode in (130, 128 + second), proc.returncode
+    clean_exit(proc, proc.returncode, f"the run is saved in {out}")
+    step = mg.load(out / LATEST)["step"]
+    clean_exit(minigrad("train", "--resume", out, "--steps", step + 1, "--quiet"), 0, lines=0)
+
+
 def until_numpy_is_imported(proc):
     """Read the import times (``-X importtime``) until numpy is being imported."""
     for line in proc.stderr:
