@@ -466,7 +466,7 @@ def _run(argv, prefix, command):
         return _fail(prefix, "out of memory: the model or the text is too large for this "
                      "machine; give smaller sizes", 1)  # fmt: skip
     except OSError as error:
-        where = f" {error.filename}" if error.filename else ""
+        where = f": {error.filename}" if error.filename else ""
         return _fail(prefix, f"{error.strerror or error}{where}", 1)
 
 

@@ -306,3 +306,43 @@ def test_a_moved_folder_resumes_and_config_json_names_its_new_place(run, tmp_pat
     os.rename(run, moved)
     clean_exit(minigrad("train", "--resume", moved, "--steps", "9", "--quiet"), 0, lines=0)
     assert json.loads((moved / "config.json").read_text())["out"] == str(moved)
+
+
+def test_keeping_rows_of_a_missing_record_starts_it_and_warns_only_if_rows_were_lost(tmp_path):
+    said = []
+    metrics = MetricsFile(tmp_path / "metrics.csv", said.append)
+    metrics.keep_until(0)
+    assert (tmp_path / "metrics.csv").read_text().splitlines() == [HEADER] and said == []
+    (tmp_path / "metrics.csv").unlink()
+    metrics.keep_until(6)
+    assert said == [f"warning: {tmp_path / 'metrics.csv'} is missing or empty; the record "
+                    "starts again at step 6"]  # fmt: skip
+
+
+def test_a_metrics_file_that_cannot_be_read_is_one_line(tmp_path):
+    (tmp_path / "metrics.csv").mkdir()
+    with pytest.raises(MetricsError, match="cannot read .*metrics.csv: Is a directory"):
+        MetricsFile(tmp_path / "metrics.csv", print).read()
+
+
+def test_keeping_rows_drops_later_ones_and_keeps_each_line_as_written(tmp_path):
+    path = tmp_path / "metrics.csv"
+    path.write_bytes(f"{HEADER}\r\n3,4.1,nan,0.5,0.0,0.003,0,1.0,2.0\r\n\r\n"
+                     "6,4.0,4.2,0.5,0.0,0.003,0,1.0,2.0\r\n9,3.9".encode())  # fmt: skip
+    said = []
+    MetricsFile(path, said.append).keep_until(3)
+    assert path.read_bytes() == f"{HEADER}\r\n3,4.1,nan,0.5,0.0,0.003,0,1.0,2.0\r\n".encode()
+    assert len(said) == 1 and "was cut short" in said[0]
+
+
+def test_resuming_in_process_falls_back_from_a_corrupt_latest(text_file, tmp_path, capsys):
+    from minigrad import cli
+
+    out = tmp_path / "run"
+    args = ["train", "--text", str(text_file), "--steps", "5", "--out", str(out), *TINY]
+    assert cli.main(args) == 0
+    truncate(out / LATEST)
+    capsys.readouterr()
+    assert cli.main(["train", "--resume", str(out), "--steps", "6", "--quiet"]) == 0
+    assert capsys.readouterr().err.startswith(f"warning: {out / LATEST} is truncated or corrupt")
+    assert mg.load(out / CHECKPOINT)["step"] == 6

@@ -227,3 +227,57 @@ def test_a_long_run_still_accepts_a_resume_of_its_own(text_file, tmp_path):
     assert proc.returncode == 143
     step = mg.load(out / LATEST)["step"]
     clean_exit(minigrad("train", "--resume", out, "--steps", step + 2, "--quiet"), 0, lines=0)
+
+
+def test_the_ascii_spellings_stand_in_for_what_an_encoding_lacks():
+    from minigrad.terminal import ERRORS
+
+    assert "σ(z) ‖∂h‖ é \udcff".encode("ascii", errors=ERRORS) == b"sigma(z) ||dh|| ? \\xff"
+    assert "ü σ".encode("latin-1", errors=ERRORS) == b"\xfc sigma"
+
+
+def test_safe_output_makes_a_real_stream_spell_what_it_cannot_show(monkeypatch):
+    import io
+
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="ascii")
+    monkeypatch.setattr(sys, "stdout", stream)
+    safe_output()
+    print("y = σ(z)")
+    stream.flush()
+    assert raw.getvalue() == b"y = sigma(z)\n"
+
+
+def test_a_signal_held_during_the_imports_is_handed_to_the_command_line(monkeypatch):
+    monkeypatch.setattr(signals, "launched_as_command", lambda: True)
+    with signals.SIGNALS:
+        signals.hold_during_imports()
+        os.kill(os.getpid(), signal.SIGTERM)  # arrives while the imports are held
+        assert signals.release_import_hold() == signal.SIGTERM
+        assert signals.release_import_hold() is None  # the hold is over
+
+
+def test_the_command_line_reports_a_signal_held_during_the_imports(monkeypatch, capsys):
+    from minigrad import cli
+
+    monkeypatch.setattr(cli, "release_import_hold", lambda: signal.SIGHUP)
+    assert cli.main(["train"]) == 129
+    assert capsys.readouterr().err == "SIGHUP before training began: nothing was saved\n"
+
+
+@pytest.mark.parametrize(
+    ("failure", "status", "message"),
+    [(MemoryError(), 1, "out of memory: the model or the text is too large for this machine; "
+      "give smaller sizes"),
+     (OSError(28, "No space left on device"), 1, "No space left on device"),
+     (OSError(5, "Input/output error", "/data/text.txt"), 1, "Input/output error: /data/text.txt")],
+)  # fmt: skip
+def test_a_failure_of_the_machine_is_one_line(monkeypatch, capsys, failure, status, message):
+    from minigrad import cli
+
+    def fail(args):
+        raise failure
+
+    monkeypatch.setattr(cli, "_trainer", fail)
+    assert cli.main(["train"]) == status
+    assert capsys.readouterr().err == f"minigrad train: error: {message}\n"
