@@ -20,12 +20,11 @@ import argparse
 import math
 import os
 import re
-import signal
 import sys
 
 from . import options
 from .options import NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT, OptionError, argument_type
-from .signals import HANDLED, SIGNALS, Interrupted, release_import_hold
+from .signals import SIGNALS, Interrupted, as_interrupted, ignore_from_now, release_import_hold
 from .terminal import Status, duration, safe_output
 
 
@@ -437,8 +436,7 @@ def entry():
     """The command (``python -m minigrad``, the ``minigrad`` script): ``main``'s status, with
     a second signal during the exit ignored, as the first has been dealt with."""
     status = main()
-    for signum in HANDLED:
-        signal.signal(signum, signal.SIG_IGN)
+    ignore_from_now()
     return status
 
 
@@ -477,8 +475,7 @@ def _fail(prefix, message, status):
 
 def _stopped(error, prefix, command):
     """The one line for a signal, and its exit status."""
-    if not isinstance(error, Interrupted):
-        error = Interrupted(signal.SIGINT)  # a KeyboardInterrupt of Python's own
+    error = as_interrupted(error)
     if error.folder is not None:
         message = (f"{error.name} at step {error.step}: the run is saved in {error.folder}; "
                    f"continue with: python -m minigrad train --resume {error.folder}")  # fmt: skip

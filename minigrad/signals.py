@@ -95,6 +95,18 @@ class Signals:
             raise Interrupted(signum)
 
 
+def as_interrupted(error):
+    """A KeyboardInterrupt as ``Interrupted``: Python's own (no handler of ours) is SIGINT."""
+    return error if isinstance(error, Interrupted) else Interrupted(signal.SIGINT)
+
+
+def ignore_from_now():
+    """Ignore these signals for the rest of the process: its command has ended, and a second
+    signal (Ctrl-C pressed twice) must not kill it while it exits."""
+    for signum in HANDLED:
+        signal.signal(signum, signal.SIG_IGN)
+
+
 SIGNALS = Signals()  # the process's handlers
 _import_hold = []  # the hold begun by hold_during_imports, until the command line ends it
 

@@ -41,16 +41,21 @@ def started(out, text_file, *more, user=False):
 # ---- the user's files -------------------------------------------------------------------------
 
 
-def test_a_users_lock_file_in_the_run_folder_is_never_touched(text_file, tmp_path):
+@pytest.mark.parametrize("kind", ["file", "folder"])
+def test_a_users_lock_in_the_run_folder_is_never_touched(text_file, tmp_path, kind):
     out = tmp_path / "d"
     out.mkdir()
-    (out / ".lock").write_text("the user's own lock\n")
+    if kind == "file":
+        (out / ".lock").write_text("the user's own lock\n")
+    else:
+        (out / ".lock").mkdir()
+        (out / ".lock" / "held-by").write_text("another tool\n")
     before = snapshot(out)
     proc = minigrad("train", "--text", text_file, "--steps", "3", "--out", out, *TINY)
     clean_exit(proc, 0, lines=0)
     after = snapshot(out)
-    assert after[".lock"] == before[".lock"]
-    assert set(after) == {".lock", "config.json", "metrics.csv", CHECKPOINT}  # ours is gone
+    assert {k: v for k, v in after.items() if k.startswith(".lock")} == before
+    assert set(after) - set(before) == {"config.json", "metrics.csv", CHECKPOINT}  # ours is gone
 
 
 def test_out_dot_in_a_project_leaves_every_file_of_the_project_as_it_was(text_file, tmp_path):

@@ -129,6 +129,21 @@ def test_a_damaged_corpus_file_is_an_error_that_says_to_reinstall(monkeypatch, t
         frozen_corpus()
 
 
+def test_two_runs_on_the_frozen_corpus_give_the_same_numbers(tmp_path):
+    from minigrad.metrics import DETERMINISTIC
+    from minigrad.options import Config
+    from minigrad.terminal import Status
+    from minigrad.train import Trainer
+
+    config = Config(hidden=8, embed=4, seq_len=8, batch=4, steps=4, log_every=2, save_every=2,
+                    val_chars=256, sample_length=0)  # fmt: skip
+    rows = []
+    for name in ("first", "second"):
+        logged = Trainer(config, tmp_path / name, status=Status(quiet=True)).run()
+        rows.append([[row[k] for k in DETERMINISTIC] for row in logged])
+    assert rows[0] == rows[1] and len(rows[0]) == 2
+
+
 def test_source_text_is_how_a_corpus_is_made(tmp_path):
     package = tmp_path / "pkg"
     (package / "sub").mkdir(parents=True)
