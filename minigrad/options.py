@@ -61,7 +61,7 @@ class Kind:
         if isinstance(value, bool):
             return False
         if self.type is float and isinstance(value, int):
-            value = float(value)
+            value = float(value) if abs(value) < 2**1023 else math.inf  # beyond float64
         return isinstance(value, self.type) and bool(self.ok(value))
 
 

@@ -305,18 +305,26 @@ class RunFolder:
     def create(cls, path, say, numbered=False):
         """A new run's folder, made if need be and locked. With ``numbered``, a folder that
         exists already is not used: ``path-2``, ``path-3``... instead (two runs started in
-        the same second)."""
+        the same second). A folder holding any of the run's files is refused before it is
+        locked, and again once it is (another process may have started meanwhile)."""
         folder = cls(_make_folder(Path(path), numbered), say)
+        folder._refuse_files()
         folder._acquire(status=2)
-        found = folder.present()
-        if found:
+        try:
+            folder._refuse_files()
+        except RunFolderError:
             folder.release()
+            raise
+        return folder
+
+    def _refuse_files(self):
+        found = self.present()
+        if found:
             held = [name for name in found if name in RUN_FILES]
             plots = f"{', '.join(found)}, which --plot writes"
             what = f"a run ({', '.join(held)})" if held else plots
-            raise RunFolderError(f"{folder.path} already holds {what}; continue a run with "
-                                 f"--resume {folder.path}, or choose another folder")  # fmt: skip
-        return folder
+            raise RunFolderError(f"{self.path} already holds {what}; continue a run with "
+                                 f"--resume {self.path}, or choose another folder")  # fmt: skip
 
     @classmethod
     def open(cls, path, say):
@@ -392,7 +400,7 @@ class RunFolder:
         except CheckpointError as error:
             self.steps.pop(CHECKPOINT, None)
             raise RunFolderError(
-                f"cannot roll back: {error}; the run stopped, and {self._last_good()}", status=1
+                f"cannot roll back: {error}; the run stopped, and {last_good(self)}", status=1
             ) from None
         self.steps[CHECKPOINT] = saved["step"]
         return saved
@@ -465,43 +473,8 @@ class RunFolder:
             raise self.failed(error, doing) from None
 
     def failed(self, error, doing, status=1):
-        """The error for a folder that cannot be used: it names the last good checkpoint."""
-        lost = self._lost()
-        lock_removed = lost and os.fstat(self.lock.fileno()).st_nlink == 0
-        if not self.path.is_dir() or (lost and not lock_removed):
-            return RunFolderError(
-                f"the run folder {self.path} is gone (moved or removed while in use), so nothing "
-                f"more can be saved; {self._last_good(gone=True)}: if the folder was moved, "
-                "continue it from its new place with --resume NEW_PLACE",
-                status,
-            )
-        if lock_removed:
-            return RunFolderError(
-                f"the lock {self.path / LOCK} was removed or replaced while the run went on, so "
-                "another process may be using the folder: nothing more is written to it; "
-                f"{self._last_good()}: continue with --resume {self.path}",
-                status,
-            )
-        reason = os.strerror(error.errno) if error.errno else str(error)
-        return RunFolderError(
-            f"cannot {doing} in {self.path} ({reason}); {self._last_good()}; fix that, then "
-            f"continue with --resume {self.path}",
-            status,
-        )
-
-    def _last_good(self, gone=False):
-        """Which checkpoint a user can go on from: the newest this process wrote or read, or
-        (when it knows none) the newest the folder holds."""
-        if not self.steps and not gone:
-            with contextlib.suppress(CheckpointError, OSError):
-                path, saved, _ = read_newest(self.path, lambda message: None)
-                self.steps[path.name] = saved["step"]
-        if not self.steps:
-            return "no checkpoint of it can be read"
-        step, name = max((step, name) for name, step in self.steps.items())
-        if gone:
-            return f"its last good checkpoint was {name} (step {step})"
-        return f"the last good checkpoint is {self.path / name} (step {step})"
+        """The error for this folder when ``doing`` failed with ``error`` (``failure``)."""
+        return failure(self, error, doing, status)
 
     def __enter__(self):
         return self
@@ -599,3 +572,46 @@ def check_data(state, data, source, folder):
         )
     starts_over = state.step % len(data.train) == 0
     _check(state.hidden is not None or starts_over, source, "its carried hidden state is missing")
+
+
+def failure(folder, error, doing, status=1):
+    """The RunFolderError for a folder that cannot be used while ``doing``: it names what
+    went wrong (the folder gone, its lock removed, the system's reason) and the last good
+    checkpoint, and says how to go on."""
+    lost = folder._lost()
+    lock_removed = lost and os.fstat(folder.lock.fileno()).st_nlink == 0
+    if not folder.path.is_dir() or (lost and not lock_removed):
+        return RunFolderError(
+            f"the run folder {folder.path} is gone (moved or removed while in use), so nothing "
+            f"more can be saved; {last_good(folder, gone=True)}: if the folder was moved, "
+            "continue it from its new place with --resume NEW_PLACE",
+            status,
+        )
+    if lock_removed:
+        return RunFolderError(
+            f"the lock {folder.path / LOCK} was removed or replaced while the run went on, so "
+            "another process may be using the folder: nothing more is written to it; "
+            f"{last_good(folder)}: continue with --resume {folder.path}",
+            status,
+        )
+    reason = os.strerror(error.errno) if error.errno else str(error)
+    return RunFolderError(
+        f"cannot {doing} in {folder.path} ({reason}); {last_good(folder)}; fix that, then "
+        f"continue with --resume {folder.path}",
+        status,
+    )
+
+
+def last_good(folder, gone=False):
+    """Which checkpoint a user can go on from: the newest ``folder`` (a RunFolder) wrote or
+    read, or (when it knows none) the newest it holds."""
+    if not folder.steps and not gone:
+        with contextlib.suppress(CheckpointError, OSError):
+            path, saved, _ = read_newest(folder.path, lambda message: None)
+            folder.steps[path.name] = saved["step"]
+    if not folder.steps:
+        return "no checkpoint of it can be read"
+    step, name = max((step, name) for name, step in folder.steps.items())
+    if gone:
+        return f"its last good checkpoint was {name} (step {step})"
+    return f"the last good checkpoint is {folder.path / name} (step {step})"
