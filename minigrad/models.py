@@ -68,6 +68,19 @@ class CharRNN(nn.Module):
         return self.head(self.drop(out)), state
 
 
+def flat_state(state):
+    """A recurrent state (None, a Tensor, or the LSTM's (h, c)) as a tuple of Tensors."""
+    if state is None:
+        return ()
+    return tuple(state) if isinstance(state, tuple) else (state,)
+
+
+def unflat_state(tensors):
+    """The recurrent state that ``flat_state`` made a tuple of."""
+    tensors = tuple(tensors)
+    return None if not tensors else tensors[0] if len(tensors) == 1 else tensors
+
+
 def build_model(config, vocab_size):
     """The CharRNN of a run's options (``Config``), initialised from ``config.seed``; the LSTM
     starts with forget-gate bias 1."""

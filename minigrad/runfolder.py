@@ -41,7 +41,7 @@ from .corpus import CorpusError, Vocabulary
 from .creation import from_numpy
 from .files import is_temporary, replacing
 from .metrics import MetricsFile, plot_metrics
-from .models import build_model
+from .models import build_model, flat_state
 from .options import Config, OptionError
 from .random import get_rng_state, set_rng_state
 from .serialization import CheckpointError, load, save
@@ -121,7 +121,7 @@ class RunState:
             "vocab_counts": self.vocab.counts,
             "text_sha256": self.text_sha256,
             "config": self.config.to_dict(),
-            "hidden": None if self.hidden is None else [s.data for s in _flat(self.hidden)],
+            "hidden": None if self.hidden is None else [s.data for s in flat_state(self.hidden)],
             "counters": {
                 "clipped": self.clipped,
                 "rollbacks": self.rollbacks,
@@ -242,10 +242,6 @@ def _load_part(load_into, value, source, problem):
         reasons = [line.strip() for line in str(error).splitlines() if line.strip()]
         detail = f" ({reasons[1] if len(reasons) > 1 else reasons[0]})" if reasons else ""
         raise CheckpointError(f"{source}: {problem}{detail}; {EDITED}") from None
-
-
-def _flat(state):
-    return tuple(state) if isinstance(state, tuple) else (state,)
 
 
 def load_run(path):

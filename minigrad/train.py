@@ -34,7 +34,7 @@ from .compiler import CompiledFunction
 from .corpus import CorpusError, TextData, bits, load_text
 from .creation import from_numpy
 from .grad_mode import no_grad
-from .models import evaluating
+from .models import evaluating, flat_state, unflat_state
 from .options import Config, values_of
 from .runfolder import CHECKPOINT, CONFIG, LATEST, RunFolder, RunState, check_data
 from .signals import SIGNALS, Interrupted
@@ -110,7 +110,7 @@ class Trainer:
         # An exploding run overflows here; that is detected below and rolled back.
         with np.errstate(over="ignore", invalid="ignore"):
             loss, *hidden = self.loss_and_state(
-                from_numpy(inputs), from_numpy(targets), *_flat(s.hidden)
+                from_numpy(inputs), from_numpy(targets), *flat_state(s.hidden)
             )
             s.optimizer.zero_grad()
             loss.backward()
@@ -122,7 +122,7 @@ class Trainer:
             self.fault = _non_finite(self.last_loss, norm) or self._update()
         if self.fault:
             return False
-        s.hidden = _detach(_unflat(hidden))
+        s.hidden = _detached(unflat_state(hidden))
         s.clipped += int(self.config.clip > 0 and norm > self.config.clip)
         s.loss_sum += bits(self.last_loss)
         s.loss_count += 1
@@ -139,9 +139,9 @@ class Trainer:
 
     def _loss_and_state(self, inputs, targets, *state):
         """The mean cross-entropy of a chunk, and the final state (its tensors, flat)."""
-        logits, hidden = self.state.model(inputs, _unflat(state))
+        logits, hidden = self.state.model(inputs, unflat_state(state))
         loss = F.cross_entropy(logits.reshape(-1, len(self.data.vocab)), targets.reshape(-1))
-        return (loss, *_flat(hidden))
+        return (loss, *flat_state(hidden))
 
     def rollback(self):
         """Back to the last checkpoint with half the learning rate (or stop)."""
@@ -392,20 +392,6 @@ def _data(config, text):
     return data
 
 
-def _detach(state):
-    if state is None:
-        return None
-    return tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
-
-
-def _flat(state):
-    """A recurrent state (None, a Tensor, or the LSTM's (h, c)) as a tuple of Tensors."""
-    if state is None:
-        return ()
-    return tuple(state) if isinstance(state, tuple) else (state,)
-
-
-def _unflat(tensors):
-    """The recurrent state that ``_flat`` made a tuple of."""
-    tensors = tuple(tensors)
-    return None if not tensors else tensors[0] if len(tensors) == 1 else tensors
+def _detached(state):
+    """A recurrent state cut from the graph, so the next step's gradient stops there."""
+    return unflat_state(t.detach() for t in flat_state(state))
