@@ -5,6 +5,11 @@ op records the graph), ``engine.py`` (how backward walks it), then ``ops/``
 (each op's forward and backward side by side).
 """
 
+# First: started as a command (python -m minigrad), a signal during the imports below is held
+# for the command line to report in one line; imported as a library, nothing changes.
+from . import signals as _signals
+
+# isort: split
 import numpy as _np
 
 # Tensor first: the engine and the ops are built on it.

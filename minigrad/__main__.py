@@ -1,5 +1,5 @@
 """``python -m minigrad``: see ``minigrad.cli``."""
 
-from .cli import main
+from .cli import entry
 
-raise SystemExit(main())
+raise SystemExit(entry())

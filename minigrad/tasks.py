@@ -9,6 +9,7 @@ sum, scores Var(u₁ + u₂) = 2 · 1/12 = 1/6: that is the baseline to beat.
 """
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -16,10 +17,32 @@ from . import functional as F
 from . import nn, optim
 from .compiler import CompiledFunction
 from .grad_mode import no_grad
+from .options import Config, Kind, check, check_applies, non_default, option, shared, values_of
 from .random import manual_seed
 from .tensor import Tensor
 
 BASELINE = 1.0 / 6.0
+AT_LEAST_TWO = Kind(int, lambda v: v >= 2, "an integer of at least 2 (a marked step in each half)")
+
+
+@dataclass(frozen=True)
+class AddingConfig:
+    """The options of ``task adding``: the sequence length, and the training options it shares
+    with ``train``, as declared on ``Config`` (five with defaults of the task's own)."""
+
+    length: int = option(50, "sequence length T", AT_LEAST_TWO)
+    model: str = shared(Config, "model", default="lstm")
+    nonlinearity: str = shared(Config, "nonlinearity")
+    hidden: int = shared(Config, "hidden", default=64)
+    batch: int = shared(Config, "batch", default=64, help="sequences per step")
+    steps: int = shared(Config, "steps", default=1500, help="training steps")
+    lr: float = shared(Config, "lr", default=1e-2, help="Adam learning rate")
+    clip: float = shared(Config, "clip")
+    seed: int = shared(Config, "seed")
+
+    def __post_init__(self):
+        check(AddingConfig, values_of(self))
+        check_applies(AddingConfig, values_of(self), non_default(self))
 
 
 def adding_batch(length, batch, rng):
@@ -56,29 +79,18 @@ class Regressor(nn.Module):
         return self.head(out[-1])
 
 
-def run_adding(
-    length,
-    model,
-    nonlinearity,
-    hidden,
-    batch,
-    steps,
-    lr,
-    clip,
-    seed,
-    report=None,
-    every=100,
-    compiled=True,
-):
-    """Train on fresh batches; return the final test MSE (on 1000 held-out sequences) and the
-    seconds it took. ``report(step, train_mse, test_mse)`` is called every ``every`` steps.
-    With ``compiled`` the step's forward is traced once and replayed (``minigrad.compile``),
-    with the same results bit for bit."""
-    manual_seed(seed)
-    rng = np.random.default_rng(seed)
-    test_x, test_y = adding_batch(length, 1000, np.random.default_rng(seed + 10_000))
-    net = Regressor(model, hidden, nonlinearity)
-    opt = optim.Adam(net.parameters(), lr=lr)
+def run_adding(config, report=None, every=100, compiled=True):
+    """Train on fresh batches as ``config`` (an AddingConfig) says; return the final test MSE
+    (on 1000 held-out sequences) and the seconds it took. ``report(step, train_mse,
+    test_mse)`` is called every ``every`` steps and at the last. With ``compiled`` the step's
+    forward is traced once and replayed (``minigrad.compile``), with the same results bit for
+    bit."""
+    c = config
+    manual_seed(c.seed)
+    rng = np.random.default_rng(c.seed)
+    test_x, test_y = adding_batch(c.length, 1000, np.random.default_rng(c.seed + 10_000))
+    net = Regressor(c.model, c.hidden, c.nonlinearity)
+    opt = optim.Adam(net.parameters(), lr=c.lr)
     params = list(net.parameters())
     started = time.perf_counter()
 
@@ -92,14 +104,14 @@ def run_adding(
     step_loss = CompiledFunction(loss_of) if compiled else loss_of
     # A diverging run overflows to inf and NaN; its MSE says so, so numpy need not warn.
     with np.errstate(over="ignore", invalid="ignore"):
-        for step in range(1, steps + 1):
-            x, y = adding_batch(length, batch, rng)
+        for step in range(1, c.steps + 1):
+            x, y = adding_batch(c.length, c.batch, rng)
             loss = step_loss(Tensor(x), Tensor(y))
             opt.zero_grad()
             loss.backward()
-            if clip > 0:
-                nn.utils.clip_grad_norm_(params, clip)
+            if c.clip > 0:
+                nn.utils.clip_grad_norm_(params, c.clip)
             opt.step()
-            if report is not None and (step % every == 0 or step == steps):
+            if report is not None and (step % every == 0 or step == c.steps):
                 report(step, loss.item(), test_mse())
         return test_mse(), time.perf_counter() - started

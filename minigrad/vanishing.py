@@ -25,19 +25,23 @@ TITLES = {
 }
 
 
+def lambda1(kind, rate):
+    """λ₁ for the rate γλ₁ = ``rate``: rate/γ for the σ- and tanh-RNN, the rate itself for the
+    gated models. It must be finite: the largest rate for the σ-RNN (γ = 1/4) is about
+    4.5e307."""
+    return rate / theory.gamma(kind) if kind in ("sigmoid", "tanh") else rate
+
+
 def build(kind, hidden, rate, seed):
-    """One model with W_hh's singular values set to λ₁ = rate/γ (γ = 1 for the gated ones)."""
+    """One model with W_hh's singular values set to λ₁ (``lambda1``)."""
     manual_seed(seed)
     if kind in ("sigmoid", "tanh"):
         model = nn.RNN(hidden, hidden, nonlinearity=kind)
-        lambda1 = rate / theory.gamma(kind)
     elif kind == "lstm":
         model = nn.init.forget_gate_bias_(nn.LSTM(hidden, hidden), 1.0)
-        lambda1 = rate
     else:
         model = nn.GRU(hidden, hidden)
-        lambda1 = rate
-    return theory.set_recurrent_weights_(model, lambda1)
+    return theory.set_recurrent_weights_(model, lambda1(kind, rate))
 
 
 def measure(models, rates, steps, hidden, seed):

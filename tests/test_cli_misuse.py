@@ -17,8 +17,14 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad import cli, train
-from minigrad.train import CHECKPOINT, DETERMINISTIC, LATEST, LOCK, Config, Trainer
+from minigrad import cli, runfolder, terminal, train
+from minigrad.metrics import DETERMINISTIC
+from minigrad.options import Config
+from minigrad.runfolder import CHECKPOINT, FILES, LATEST, LOCK, RUN_FILES, RunFolder, RunFolderBusy
+from minigrad.terminal import Status
+from minigrad.train import Trainer
+
+QUIET = Status(quiet=True)
 
 TEXT = ("def add(a, b):\n    return a + b\n\n" * 40) + "class Tensor:\n    pass\n" * 20
 DNA = "".join(np.random.default_rng(0).choice(list("ACGT"), size=2000))
@@ -116,11 +122,11 @@ def test_a_run_extended_later_logs_the_rows_of_an_uninterrupted_run_and_its_own_
 ):
     whole, parts = tmp_path / "whole", tmp_path / "parts"
     Trainer(Config(text=str(text_file), hidden=8, embed=4, seq_len=8, batch=2, log_every=3,
-                   save_every=3, steps=12), whole, quiet=True).run()  # fmt: skip
+                   save_every=3, steps=12), whole, status=QUIET).run()  # fmt: skip
     config = Config(text=str(text_file), hidden=8, embed=4, seq_len=8, batch=2, log_every=3,
                     save_every=3, steps=7)  # fmt: skip
-    Trainer(config, parts, quiet=True).run()
-    Trainer(Config(**{**config.__dict__, "steps": 12}), parts, resume=True, quiet=True).run()
+    Trainer(config, parts, status=QUIET).run()
+    Trainer(Config(**{**config.__dict__, "steps": 12}), parts, resume=True, status=QUIET).run()
     rows = metric_rows(parts)
     assert [int(r["step"]) for r in rows] == [3, 6, 7, 9, 12]
     assert deterministic([r for r in rows if r["step"] != "7"]) == deterministic(metric_rows(whole))
@@ -242,7 +248,8 @@ def test_a_short_text_is_reported_in_the_users_own_numbers(tmp_path):
 def test_val_chars_sets_the_validation_text_and_must_hold_one_chunk(text_file, tmp_path):
     proc = minigrad("train", "--text", text_file, "--out", tmp_path / "r", *TINY,
                     "--val-chars", "7")  # fmt: skip
-    one_line_error(proc, 2, "--val-chars 7: one validation chunk predicts --seq-len 8 characters")
+    one_line_error(proc, 2, "--seq-len 8 is longer than --val-chars 7, and one validation chunk "
+                   "predicts --seq-len characters")  # fmt: skip
     out = tmp_path / "run"
     proc = minigrad("train", "--text", text_file, "--steps", "3", "--out", out, *TINY,
                     "--val-chars", "40")  # fmt: skip
@@ -268,7 +275,7 @@ def test_tokens_per_second_leaves_the_validation_passes_out(text_file, tmp_path,
     monkeypatch.setattr(train, "time", clock)
     config = Config(text=str(text_file), hidden=8, embed=4, seq_len=8, batch=2, log_every=2,
                     save_every=2, steps=4)  # fmt: skip
-    trainer = Trainer(config, tmp_path / "run", quiet=True)
+    trainer = Trainer(config, tmp_path / "run", status=QUIET)
     step, validate = trainer.train_step, trainer.validate
 
     def timed(seconds, work):
@@ -282,7 +289,7 @@ def test_tokens_per_second_leaves_the_validation_passes_out(text_file, tmp_path,
     rows = trainer.run()
     assert [row["elapsed_s"] for row in rows] == [12, 24]  # 2 and 4 steps, 1 and 2 validations
     assert [row["tokens_per_s"] for row in rows] == [8 * 2, 8 * 2]  # seq_len × batch per second
-    assert trainer.tokens_per_second() == 16
+    assert trainer.clock.tokens_per_second() == 16
 
 
 class FakeTerminal(io.StringIO):
@@ -293,10 +300,11 @@ class FakeTerminal(io.StringIO):
 def test_on_a_terminal_the_status_line_moves_between_logged_rows(text_file, tmp_path, monkeypatch):
     clock = FakeClock()
     monkeypatch.setattr(train, "time", clock)
+    monkeypatch.setattr(terminal, "time", clock)
     config = Config(text=str(text_file), hidden=8, embed=4, seq_len=8, batch=2, log_every=100,
                     save_every=100, steps=3)  # fmt: skip
-    terminal = FakeTerminal()
-    trainer = Trainer(config, tmp_path / "run", stream=terminal)
+    screen = FakeTerminal()
+    trainer = Trainer(config, tmp_path / "run", status=Status(screen))
     step = trainer.train_step
 
     def a_second_each():
@@ -305,7 +313,7 @@ def test_on_a_terminal_the_status_line_moves_between_logged_rows(text_file, tmp_
 
     trainer.train_step = a_second_each
     trainer.run()
-    drawn = terminal.getvalue().split("\r")[1:]
+    drawn = screen.getvalue().split("\r")[1:]
     steps = ["step 1/3", "step 2/3", "step 3/3", "step 3/3"]  # the last one is the logged row
     assert [line.split(" |")[0] for line in drawn] == steps
     assert all("val - bpc" in line for line in drawn[:3]) and "val - bpc" not in drawn[-1]
@@ -316,7 +324,7 @@ def test_the_banner_names_the_folder_the_model_and_the_text(text_file, tmp_path)
     out = tmp_path / "run"
     proc = minigrad("train", "--text", text_file, "--steps", "3", "--out", out, *TINY)
     banner = proc.stdout.splitlines()[:3]
-    model, _, _, _ = train.load_for_sampling(out)
+    model, _, _, _ = runfolder.load_for_sampling(out, print)
     n_params = sum(p.data.size for p in model.parameters())
     assert banner[0] == f"run folder: {out}  (3 steps)"
     assert banner[1].startswith("model: gru, 1 layer(s) of 8 units, embedding 4: ")
@@ -333,7 +341,7 @@ def test_the_banner_names_the_folder_the_model_and_the_text(text_file, tmp_path)
      (float("nan"), "?")],
 )  # fmt: skip
 def test_durations_stay_readable(seconds, text):
-    assert train.duration(seconds) == text
+    assert terminal.duration(seconds) == text
 
 
 def test_an_absurd_step_count_gets_a_readable_eta(text_file, tmp_path):
@@ -351,29 +359,30 @@ def test_an_absurd_step_count_gets_a_readable_eta(text_file, tmp_path):
 # ---- 7. run folders are protected --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["config.json", "metrics.csv", CHECKPOINT, LATEST])
-def test_out_refuses_a_folder_holding_any_run_file_and_leaves_it_as_it_was(
+@pytest.mark.parametrize("name", FILES)
+def test_out_refuses_a_folder_holding_any_file_a_run_writes_and_leaves_it_as_it_was(
     text_file, tmp_path, name
 ):
     out = tmp_path / "run"
     out.mkdir()
-    (out / name).write_bytes(b"another run's file")
-    proc = minigrad("train", "--text", text_file, "--out", out, *TINY)
-    one_line_error(proc, 2, f"--out {out} already holds a run ({name})", f"--resume {out}")
-    assert os.listdir(out) == [name] and (out / name).read_bytes() == b"another run's file"
+    (out / name).write_bytes(b"another run's file, or the user's picture")
+    proc = minigrad("train", "--text", text_file, "--out", out, "--plot", *TINY)
+    held = f"a run ({name})" if name in RUN_FILES else f"{name}, which --plot writes"
+    one_line_error(proc, 2, f"{out} already holds {held}", f"--resume {out}")
+    assert os.listdir(out) == [name]
+    assert (out / name).read_bytes() == b"another run's file, or the user's picture"
 
 
 def test_a_folder_in_use_is_refused_and_left_as_it_was(run):
     before = (run / "metrics.csv").read_bytes()
-    lock = train.FolderLock(run)
+    holder = RunFolder.open(run, print)
     try:
         proc = minigrad("train", "--resume", run, "--steps", "9")
         one_line_error(proc, 1, f"{run} is in use: process {os.getpid()} is training in it")
-        with pytest.raises(train.RunFolderBusy, match="is in use"):
-            Trainer(train.config_from(json.loads((run / "config.json").read_text())), run,
-                    resume=True)  # fmt: skip
+        with pytest.raises(RunFolderBusy, match="is in use"):
+            Trainer(None, run, resume=True)
     finally:
-        lock.release()
+        holder.release()
     assert (run / "metrics.csv").read_bytes() == before and not (run / LOCK).exists()
     proc = minigrad("train", "--resume", run, "--steps", "6", "--quiet")
     assert proc.returncode == 0, proc.stderr
@@ -404,22 +413,23 @@ def test_sigterm_saves_like_sigint_and_exits_143(text_file, tmp_path):
     assert proc.returncode == 0, proc.stderr
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_a_signal_during_the_run_folders_set_up_waits_and_the_folder_resumes(
     text_file, tmp_path, monkeypatch, capsys, signum
 ):
-    start = Trainer._start
+    write_config = RunFolder.write_config
 
-    def start_signalled(self):
+    def write_config_signalled(self, config):
         os.kill(os.getpid(), signum)  # arrives half way through setting up the folder
-        return start(self)
+        return write_config(self, config)
 
-    monkeypatch.setattr(Trainer, "_start", start_signalled)
+    monkeypatch.setattr(RunFolder, "write_config", write_config_signalled)
     out = tmp_path / "run"
     assert cli.main(["train", "--text", str(text_file), "--out", str(out), *TINY]) == 128 + signum
     assert f"{signal.Signals(signum).name} at step 0: the run is saved in {out}" in (
         capsys.readouterr().err
     )
+    monkeypatch.undo()
     assert cli.main(["train", "--resume", str(out), "--steps", "2", "--quiet"]) == 0
 
 
@@ -429,7 +439,7 @@ def test_an_interrupt_before_the_run_folder_is_touched_says_nothing_was_saved(
     def interrupted(args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "_train_config", interrupted)
+    monkeypatch.setattr(cli, "_trainer", interrupted)
     out = tmp_path / "run"
     assert cli.main(["train", "--text", str(text_file), "--out", str(out), *TINY]) == 130
     assert "SIGINT before training began: nothing was saved" in capsys.readouterr().err
@@ -448,10 +458,10 @@ def test_sigint_at_any_moment_of_the_set_up_leaves_a_resumable_folder_or_says_no
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 130 and "Traceback" not in err, err
         if "nothing was saved" in err:
-            assert train.run_files(out) == []
+            assert not out.exists() or not {*os.listdir(out)} & {*RUN_FILES}
         else:
             assert f"the run is saved in {out}" in err
-            step = train.newest_checkpoint(out)[1]["step"]
+            step = runfolder.read_newest(out, print)[1]["step"]
             resumed = minigrad("train", "--resume", out, "--steps", step + 1, "--quiet")
             assert resumed.returncode == 0, resumed.stderr
 
@@ -462,7 +472,8 @@ def test_sigint_at_any_moment_of_the_set_up_leaves_a_resumable_folder_or_says_no
 def test_resuming_a_truncated_checkpoint_is_one_line(run):
     data = (run / CHECKPOINT).read_bytes()
     (run / CHECKPOINT).write_bytes(data[: len(data) // 2])
-    one_line_error(minigrad("train", "--resume", run), 2, f"--resume {run}", "truncated or corrupt")
+    one_line_error(minigrad("train", "--resume", run), 2, f"{run / CHECKPOINT} is truncated or "
+                   "corrupt", f"{run} holds no other checkpoint that can be read")  # fmt: skip
 
 
 def test_resuming_a_checkpoint_that_is_not_a_runs_is_one_line(tmp_path):
@@ -537,7 +548,7 @@ def test_a_tiny_temperature_samples_greedily(run):
                         "1e-320", "--seed", seed)  # fmt: skip
         assert proc.returncode == 0 and "Warning" not in proc.stderr, proc.stderr
         texts.add(proc.stdout)
-    model, vocab, _, _ = train.load_for_sampling(run)
+    model, vocab, _, _ = runfolder.load_for_sampling(run, print)
     ids = [vocab.index[vocab.start]]
     logits, state = model(np.array([ids]))
     for _ in range(30):

@@ -1,11 +1,17 @@
 """The adding problem and the text pipeline of the language model."""
 
+import fnmatch
+import gzip
+import hashlib
+from importlib import resources
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from minigrad import cli
-from minigrad.corpus import Batches, CorpusError, Vocabulary, embedded_corpus, split, unigram_bits
-from minigrad.tasks import BASELINE, adding_batch, run_adding
+from minigrad import cli, corpus
+from minigrad.corpus import Batches, CorpusError, Vocabulary, frozen_corpus, split, unigram_bits
+from minigrad.tasks import BASELINE, AddingConfig, adding_batch, run_adding
 
 
 def test_an_adding_batch_marks_one_value_in_each_half_and_targets_their_sum():
@@ -29,12 +35,13 @@ def test_adding_needs_two_steps():
 
 def test_run_adding_reports_and_returns_a_finite_test_mse():
     seen = []
+    small = dict(length=6, hidden=4, batch=8, steps=4)
     mse, seconds = run_adding(
-        6, "gru", "tanh", 4, 8, 4, 1e-2, 1.0, 0, lambda *r: seen.append(r), every=2
+        AddingConfig(model="gru", **small), lambda *r: seen.append(r), every=2
     )
     assert np.isfinite(mse) and seconds >= 0 and [r[0] for r in seen] == [2, 4]
-    mse_rnn, _ = run_adding(6, "rnn", "sigmoid", 4, 8, 2, 1e-2, 0.0, 0)
-    mse_lstm, _ = run_adding(6, "lstm", "tanh", 4, 8, 2, 1e-2, 1.0, 0)
+    mse_rnn, _ = run_adding(AddingConfig(model="rnn", nonlinearity="sigmoid", clip=0.0, **small))
+    mse_lstm, _ = run_adding(AddingConfig(model="lstm", **small))
     assert np.isfinite(mse_rnn) and np.isfinite(mse_lstm)
 
 
@@ -70,7 +77,8 @@ def test_task_command_prints_the_baseline_and_the_result(capsys):
     [
         (
             ["task", "adding", "--length", "1"],
-            "--length: the adding problem needs at least 2 steps",
+            "argument --length: expected an integer of at least 2 (a marked step in each half), "
+            "got '1'",
         ),
         (["task", "adding", "--model", "cnn"], "argument --model: invalid choice: 'cnn'"),
         (["task", "copy"], "argument name: invalid choice: 'copy'"),
@@ -86,10 +94,68 @@ def test_bad_task_options_get_one_line_and_exit_status_2(args, message, capsys):
 # ---- corpus -----------------------------------------------------------------------------------
 
 
-def test_the_embedded_corpus_is_minigrads_own_source_and_does_not_change_between_calls():
-    text = embedded_corpus()
+def test_the_frozen_corpus_is_minigrads_own_source_and_does_not_change_between_calls():
+    text = frozen_corpus()
     assert "# minigrad/engine.py\n" in text and "class Tensor(" in text
-    assert text == embedded_corpus() and len(text) > 100_000
+    assert text == frozen_corpus() and len(text) > 100_000
+
+
+def test_the_corpus_file_in_the_package_is_the_one_the_code_names():
+    data = (resources.files("minigrad") / "data" / corpus.CORPUS_FILE).read_bytes()
+    assert len(data) == corpus.CORPUS_FILE_BYTES
+    assert hashlib.sha256(data).hexdigest() == corpus.CORPUS_FILE_SHA256
+    text = frozen_corpus()
+    assert len(text) == corpus.CORPUS_CHARS
+    assert hashlib.sha256(text.encode("utf-8")).hexdigest() == corpus.CORPUS_SHA256
+    assert f"corpus v{corpus.CORPUS_VERSION}" in corpus.CORPUS_NAME
+
+
+def test_the_corpus_file_is_package_data_so_a_plain_install_has_it():
+    tomllib = pytest.importorskip("tomllib")
+    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    globs = tomllib.loads(pyproject.read_text())["tool"]["setuptools"]["package-data"]["minigrad"]
+    assert any(fnmatch.fnmatch(f"data/{corpus.CORPUS_FILE}", glob) for glob in globs)
+
+
+def test_a_damaged_corpus_file_is_an_error_that_says_to_reinstall(monkeypatch, tmp_path):
+    package = tmp_path / "minigrad"
+    (package / "data").mkdir(parents=True)
+    monkeypatch.setattr(corpus.resources, "files", lambda name: package)
+    (package / "data" / corpus.CORPUS_FILE).write_bytes(b"not gzip")
+    with pytest.raises(CorpusError, match="cannot be read .*; reinstall minigrad"):
+        frozen_corpus()
+    (package / "data" / corpus.CORPUS_FILE).write_bytes(gzip.compress(b"another text"))
+    with pytest.raises(CorpusError, match="is not corpus v1; reinstall minigrad"):
+        frozen_corpus()
+
+
+def test_two_runs_on_the_frozen_corpus_give_the_same_numbers(tmp_path):
+    from minigrad.metrics import DETERMINISTIC
+    from minigrad.options import Config
+    from minigrad.terminal import Status
+    from minigrad.train import Trainer
+
+    config = Config(hidden=8, embed=4, seq_len=8, batch=4, steps=4, log_every=2, save_every=2,
+                    val_chars=256, sample_length=0)  # fmt: skip
+    rows = []
+    for name in ("first", "second"):
+        logged = Trainer(config, tmp_path / name, status=Status(quiet=True)).run()
+        rows.append([[row[k] for k in DETERMINISTIC] for row in logged])
+    assert rows[0] == rows[1] and len(rows[0]) == 2
+
+
+def test_source_text_is_how_a_corpus_is_made(tmp_path):
+    package = tmp_path / "pkg"
+    (package / "sub").mkdir(parents=True)
+    (package / "__pycache__").mkdir()
+    (package / "b.py").write_text("B = 2\n")
+    (package / "a.py").write_text("A = 1\n")
+    (package / "sub" / "c.py").write_text("C = 3\n")
+    (package / "__pycache__" / "a.cpython-311.py").write_text("not source\n")
+    (package / "notes.txt").write_text("not source\n")
+    assert corpus.source_text(package) == (
+        "# pkg/a.py\nA = 1\n\n# pkg/b.py\nB = 2\n\n# pkg/sub/c.py\nC = 3\n\n"
+    )
 
 
 def test_vocabulary_round_trips_and_names_unknown_characters():
@@ -131,5 +197,5 @@ def test_unigram_bits_is_the_cross_entropy_of_smoothed_counts():
 
 
 def test_the_adding_task_gives_the_same_result_compiled_and_eager():
-    args = (8, "lstm", "tanh", 4, 8, 5, 1e-2, 1.0, 0)
-    assert run_adding(*args, compiled=True)[0] == run_adding(*args, compiled=False)[0]
+    config = AddingConfig(length=8, model="lstm", hidden=4, batch=8, steps=5)
+    assert run_adding(config, compiled=True)[0] == run_adding(config, compiled=False)[0]

@@ -13,9 +13,14 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad import cli, train
+from minigrad import cli
 from minigrad.corpus import CorpusError
-from minigrad.train import CHECKPOINT, DETERMINISTIC, LATEST, Config, Trainer, config_from
+from minigrad.metrics import COLUMNS, DETERMINISTIC
+from minigrad.models import generate
+from minigrad.options import Config
+from minigrad.runfolder import CHECKPOINT, LATEST, load_for_sampling
+from minigrad.terminal import Status
+from minigrad.train import Trainer
 
 TEXT = ("def add(a, b):\n    return a + b\n\n" * 40) + "class Tensor:\n    pass\n" * 20
 TINY = ["--hidden", "8", "--embed", "4", "--seq-len", "8", "--batch", "2", "--log-every", "3",
@@ -27,6 +32,11 @@ def text_file(tmp_path):
     path = tmp_path / "text.txt"
     path.write_text(TEXT, encoding="utf-8")
     return str(path)
+
+
+def quiet(config, out, **kw):
+    """A Trainer that prints notes (rollbacks, warnings) only."""
+    return Trainer(config, out, status=Status(quiet=True), **kw)
 
 
 def tiny_config(text_file, out, **kw):
@@ -53,7 +63,7 @@ def test_train_end_to_end_writes_a_run_folder_and_prints_a_summary(text_file, tm
     assert sorted(os.listdir(out)) == ["checkpoint.npz", "config.json", "metrics.csv"]
     rows = metric_rows(out)
     assert [int(r["step"]) for r in rows] == [3, 6]
-    assert list(rows[0]) == list(train.METRICS)
+    assert list(rows[0]) == list(COLUMNS)
     with open(os.path.join(out, "config.json")) as f:
         assert json.load(f)["hidden"] == 8
     checkpoint = mg.load(os.path.join(out, CHECKPOINT))
@@ -75,23 +85,23 @@ def test_a_run_stopped_and_resumed_gives_the_metrics_of_an_uninterrupted_run(
     text_file, tmp_path, dropout
 ):
     whole = tmp_path / "whole"
-    Trainer(tiny_config(text_file, whole, dropout=dropout), whole, quiet=True).run()
+    quiet(tiny_config(text_file, whole, dropout=dropout), whole).run()
 
     parts = tmp_path / "parts"
-    first = Trainer(tiny_config(text_file, parts, dropout=dropout), parts, quiet=True)
+    first = quiet(tiny_config(text_file, parts, dropout=dropout), parts)
     step_once = first.train_step_or_rollback
 
     def stop_at_five():
         made = step_once()
-        if first.step == 5:
-            first.stop.signum = signal.SIGINT  # as the SIGINT handler does
+        if first.state.step == 5:
+            first.signals.received = signal.SIGINT  # as the SIGINT handler does
         return made
 
     first.train_step_or_rollback = stop_at_five
     with pytest.raises(KeyboardInterrupt):
         first.run()
     assert mg.load(parts / LATEST)["step"] == 5 and mg.load(parts / CHECKPOINT)["step"] == 3
-    Trainer(tiny_config(text_file, parts, dropout=dropout), parts, resume=True, quiet=True).run()
+    quiet(tiny_config(text_file, parts, dropout=dropout), parts, resume=True).run()
     assert not (parts / LATEST).exists()  # superseded by the next checkpoint
 
     a, b = metric_rows(whole), metric_rows(parts)
@@ -118,8 +128,8 @@ def _poisoned(trainer, at_step, times=1):
     step_once = trainer.train_step
 
     def step():
-        if trainer.step == at_step and trainer.rollbacks < times:
-            trainer.model.head.bias.data[0] = np.nan  # a fault: the next loss is NaN
+        if trainer.state.step == at_step and trainer.state.rollbacks < times:
+            trainer.state.model.head.bias.data[0] = np.nan  # a fault: the next loss is NaN
         return step_once()
 
     trainer.train_step = step
@@ -130,13 +140,11 @@ def test_a_fault_is_rolled_back_with_half_the_learning_rate_and_training_goes_on
     text_file, tmp_path, capsys
 ):
     out = tmp_path / "run"
-    trainer = _poisoned(
-        Trainer(tiny_config(text_file, out, steps=9, log_every=1), out, quiet=True), 4
-    )
+    trainer = _poisoned(quiet(tiny_config(text_file, out, steps=9, log_every=1), out), 4)
     returned = trainer.run()
-    assert trainer.step == 9 and trainer.rollbacks == 1
-    assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(3e-3 / 2)
-    assert np.isfinite(trainer.model.head.bias.data).all()
+    assert trainer.state.step == 9 and trainer.state.rollbacks == 1
+    assert trainer.state.optimizer.param_groups[0]["lr"] == pytest.approx(3e-3 / 2)
+    assert np.isfinite(trainer.state.model.head.bias.data).all()
     messages = capsys.readouterr().err
     assert (
         "step 5: non-finite loss" in messages
@@ -154,10 +162,10 @@ def test_a_fault_is_rolled_back_with_half_the_learning_rate_and_training_goes_on
 
 def test_each_rollback_halves_the_learning_rate_again(text_file, tmp_path, capsys):
     out = tmp_path / "run"
-    trainer = _poisoned(Trainer(tiny_config(text_file, out, steps=6), out, quiet=True), 4, times=2)
+    trainer = _poisoned(quiet(tiny_config(text_file, out, steps=6), out), 4, times=2)
     trainer.run()
-    assert trainer.rollbacks == 2
-    assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(3e-3 / 4)
+    assert trainer.state.rollbacks == 2
+    assert trainer.state.optimizer.param_groups[0]["lr"] == pytest.approx(3e-3 / 4)
     messages = capsys.readouterr().err
     assert "learning rate 0.003 -> 0.0015" in messages
     assert "learning rate 0.0015 -> 0.00075" in messages
@@ -168,23 +176,23 @@ def test_a_run_stopped_and_resumed_rolls_back_like_an_uninterrupted_one(text_fil
     """A state saved off the save grid (Ctrl-C at step 4, or the end of a 4-step run) is not a
     rollback target: a fault right after it takes both runs back to step 3."""
     whole, parts = tmp_path / "whole", tmp_path / "parts"
-    _poisoned(Trainer(tiny_config(text_file, whole), whole, quiet=True), 4).run()
+    _poisoned(quiet(tiny_config(text_file, whole), whole), 4).run()
     if stop == "ctrl-c":
-        first = Trainer(tiny_config(text_file, parts), parts, quiet=True)
+        first = quiet(tiny_config(text_file, parts), parts)
         step_once = first.train_step_or_rollback
 
         def stop_at_four():
             made = step_once()
-            first.stop.signum = signal.SIGINT if first.step == 4 else None
+            first.signals.received = signal.SIGINT if first.state.step == 4 else None
             return made
 
         first.train_step_or_rollback = stop_at_four
         with pytest.raises(KeyboardInterrupt):
             first.run()
     else:
-        Trainer(tiny_config(text_file, parts, steps=4), parts, quiet=True).run()
+        quiet(tiny_config(text_file, parts, steps=4), parts).run()
     assert mg.load(parts / LATEST)["step"] == 4 and mg.load(parts / CHECKPOINT)["step"] == 3
-    _poisoned(Trainer(tiny_config(text_file, parts), parts, resume=True, quiet=True), 4).run()
+    _poisoned(quiet(tiny_config(text_file, parts), parts, resume=True), 4).run()
     assert not (parts / LATEST).exists()  # removed by the rollback, then superseded anyway
     a, b = metric_rows(whole), metric_rows(parts)
     assert [[r[k] for k in DETERMINISTIC] for r in a] == [[r[k] for k in DETERMINISTIC] for r in b]
@@ -193,14 +201,14 @@ def test_a_run_stopped_and_resumed_rolls_back_like_an_uninterrupted_one(text_fil
 
 def test_a_rollback_removes_a_newer_off_grid_state(text_file, tmp_path):
     out = tmp_path / "run"
-    Trainer(tiny_config(text_file, out, steps=4), out, quiet=True).run()
-    with Trainer(tiny_config(text_file, out), out, resume=True, quiet=True) as trainer:
-        assert _poisoned(trainer, 4).train_step_or_rollback() is False and trainer.step == 3
+    quiet(tiny_config(text_file, out, steps=4), out).run()
+    with quiet(tiny_config(text_file, out), out, resume=True) as trainer:
+        assert _poisoned(trainer, 4).train_step_or_rollback() is False and trainer.state.step == 3
     assert not (out / LATEST).exists()  # so a kill now resumes from step 3, not a stale step 4
 
 
 def test_a_saved_config_with_unknown_or_missing_options_still_loads():
-    config = config_from({"hidden": 8, "an_option_from_another_version": 1})
+    config = Config.from_dict({"hidden": 8, "an_option_from_another_version": 1}, "config.json")
     assert config.hidden == 8 and config.steps == Config().steps
 
 
@@ -222,11 +230,11 @@ def test_a_run_that_keeps_diverging_stops_cleanly_with_every_checkpoint_loadable
 
 def test_a_resumed_run_refuses_a_different_text(text_file, tmp_path):
     out = tmp_path / "run"
-    Trainer(tiny_config(text_file, out, steps=3), out, quiet=True).run()
+    quiet(tiny_config(text_file, out, steps=3), out).run()
     other = tmp_path / "other.txt"
     other.write_text(TEXT + "é", encoding="utf-8")
     with pytest.raises(CorpusError, match="the text is not the one the run in .* trained on"):
-        Trainer(tiny_config(str(other), out), out, resume=True, quiet=True)
+        quiet(tiny_config(str(other), out), out, resume=True)
 
 
 def _spawn(args):
@@ -295,9 +303,12 @@ def test_corpus_errors_get_one_line_and_exit_status_2(tmp_path, capsys):
         (["--nonlinearity", "gelu"], "argument --nonlinearity: invalid choice"),
         (
             ["--out", "/etc/hostname/run"],
-            "cannot write to '/etc/hostname/run': /etc/hostname is not a writable folder",
+            "cannot create the run folder /etc/hostname/run: Not a directory; choose another --out",
         ),
-        (["--resume", "/nonexistent"], "holds no checkpoint.npz to continue from"),
+        (
+            ["--resume", "/nonexistent"],
+            "/nonexistent: no such folder; --resume takes a run's folder",
+        ),
     ],
 )
 def test_bad_train_options_get_one_line_and_exit_status_2(args, message, capsys):
@@ -319,13 +330,13 @@ def test_resume_refuses_new_training_options_and_a_used_out_folder_is_refused(
     )
     assert cli.main(["train", "--text", text_file, "--out", out, *TINY]) == 2
     assert (
-        f"--out {out} already holds a run (config.json, metrics.csv, checkpoint.npz); "
-        f"continue it with --resume {out}" in capsys.readouterr().err
+        f"{out} already holds a run (config.json, metrics.csv, checkpoint.npz); "
+        f"continue a run with --resume {out}" in capsys.readouterr().err
     )
     a_file = tmp_path / "file"
     a_file.write_text("x")
     assert cli.main(["train", "--text", text_file, "--out", str(a_file), *TINY]) == 2
-    assert "is not a writable folder" in capsys.readouterr().err
+    assert f"{a_file} is a file, not a folder; choose another --out" in capsys.readouterr().err
 
 
 def test_plot_writes_both_curves(text_file, tmp_path, capsys):
@@ -405,9 +416,9 @@ def test_sample_errors(trained, tmp_path, capsys):
 
 
 def test_generate_rejects_a_non_positive_temperature(trained):
-    model, vocab, _, _ = train.load_for_sampling(trained)
+    model, vocab, _, _ = load_for_sampling(trained, print)
     with pytest.raises(ValueError, match="temperature must be positive"):
-        train.generate(model, vocab, "", 3, 0.0, 0)
+        generate(model, vocab, "", 3, 0.0, 0)
 
 
 def test_sampling_from_a_run_folder_takes_its_newest_checkpoint(text_file, tmp_path, capsys):
@@ -451,7 +462,7 @@ def test_a_compiled_run_writes_the_metrics_of_an_eager_run_bit_for_bit(text_file
         trainer.run()
         assert isinstance(trainer.loss_and_state, mg.compiler.CompiledFunction) == compiled
         rows = [[row[k] for k in DETERMINISTIC] for row in metric_rows(out)]
-        runs[compiled] = rows, [p.data.tobytes() for p in trainer.model.parameters()]
+        runs[compiled] = rows, [p.data.tobytes() for p in trainer.state.model.parameters()]
     assert runs[True] == runs[False] and len(runs[True][0]) == 4
 
 
@@ -483,9 +494,9 @@ def test_with_dropout_validation_runs_in_eval_mode_and_training_mode_comes_back(
     out = tmp_path / "run"
     with Trainer(tiny_config(text_file, out, dropout=0.5, layers=2), out) as trainer:
         first = trainer.validate()
-        assert trainer.model.training and trainer.validate() == first
+        assert trainer.state.model.training and trainer.validate() == first
         trainer.train_step()
-        assert trainer.model.training and trainer.model.rnn.training
+        assert trainer.state.model.training and trainer.state.model.rnn.training
         assert trainer.loss_and_state.traces == 1  # the plan still fits after validating
 
 
