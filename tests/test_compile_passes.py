@@ -52,9 +52,11 @@ def test_the_exact_passes_run_and_say_what_they_changed():
     assert "stack(...)" in notes["dead_steps"]
     assert notes["free_temporaries"].startswith("dropped ")
     (program,) = compiled.plan.programs.values()
-    (note,) = program.notes
-    assert note.name == "accumulate_in_place" and note.kind == "exact"
-    assert str(note).startswith("accumulate_in_place (exact): 4 sum(s) into a buffer")
+    in_place, freed = program.notes
+    assert in_place.name == "accumulate_in_place" and in_place.kind == "exact"
+    assert str(in_place).startswith("accumulate_in_place (exact): 4 sum(s) into a buffer")
+    assert str(freed).startswith("free_gradients (exact): ")
+    assert "    del dv" in next(iter(compiled.plan.generated.values())).source
 
 
 def test_the_raw_listing_shows_the_plan_before_the_passes():

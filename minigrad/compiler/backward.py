@@ -99,7 +99,9 @@ class Program:
         return [f"g{k}" for k, got in enumerate(self.receiving) if got]
 
     def listing(self):
-        return [i.text() for i in self.instructions]
+        """The instructions as text, as the plan's listing shows them (a dropped gradient is
+        in the generated code only)."""
+        return [text for text in (i.text() for i in self.instructions) if text is not None]
 
 
 class _Writer:

@@ -13,7 +13,9 @@ Two kinds:
     last reader has run, so its memory is reused for the values that follow;
   - ``accumulate_in_place``: a gradient that sums three terms or more is summed into the
     buffer its first sum made (``np.add(total, term, out=total)``: the same bits as
-    ``total + term``, without a new array per term).
+    ``total + term``, without a new array per term);
+  - ``free_gradients``: each gradient of the backward is dropped (``del``) once its last
+    reader has run, as the engine's pass drops one it has popped.
 
 * **reassociating** passes change the order of floating-point sums, so a replay equals eager
   to about 1e-12 relative in float64 (1e-5 in float32), not bit for bit. They are on with
@@ -31,10 +33,11 @@ from . import (
     accumulate_in_place,
     batch_projections,
     dead_steps,
+    free_gradients,
     free_temporaries,
     stack_products,
 )
 
 FORWARD = {"exact": [dead_steps], "reassociating": [batch_projections]}
-BACKWARD = {"exact": [accumulate_in_place], "reassociating": [stack_products]}
+BACKWARD = {"exact": [accumulate_in_place, free_gradients], "reassociating": [stack_products]}
 LAST = [free_temporaries]  # after every other forward pass: it needs the final steps

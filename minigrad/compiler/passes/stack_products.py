@@ -28,6 +28,9 @@ class StackedProduct:
         g = ", ".join(g for _, g in self.pairs)
         return f"{self.name} = [{a}]ᵀ [{g}]  (one product for {len(self.pairs)} steps)"
 
+    def reads(self):
+        return [g for _, g in self.pairs]
+
     def write(self, source):
         """The line of generated code: the parts stacked along their first axis, one product."""
         source.names["_stacked_product"] = stacked_product
@@ -118,6 +121,9 @@ class Bind:
 
     def text(self):
         return f"{self.name} = {self.term}"
+
+    def reads(self):
+        return [self.term]
 
     def write(self, source):
         source.add(f"{self.name} = {self.term}")
