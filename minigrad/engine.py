@@ -14,8 +14,9 @@ recorded. With ``create_graph=True`` grad mode stays on, the rules get
 Tensors, and the backward pass is recorded like any other computation, so the
 gradients can be differentiated again.
 
-The walk and the pass know a node only by ``parents``, ``n_outputs`` and its
-rule, so ``minigrad.compile`` runs them, unchanged, over the steps of a plan.
+The walk and the pass know a node only by ``parents``, ``n_outputs``,
+``retained`` and its rule, so ``minigrad.compile`` runs them, unchanged, over
+the steps of a plan.
 """
 
 import numpy as np
@@ -98,14 +99,18 @@ def _take(pending, node, keep, found):
     """The gradients of node's outputs, taken from ``pending`` (None for an output that got
     none), or [] if none got one; ``found`` keeps those of outputs that are targets."""
     grads = [pending.pop((node, k), None) for k in range(node.n_outputs)]
-    if node.retained is not None or keep is not _stored_by_backward:
-        for k, g in enumerate(grads):
-            if g is not None and keep((node, k)):
-                found[(node, k)] = g
+    if node.retained is not None or keep is not _stored_by_backward:  # an output may be a target
+        _keep_targets(node, grads, keep, found)
     for g in grads:
         if g is not None:
             return grads
     return []
+
+
+def _keep_targets(node, grads, keep, found):
+    for k, g in enumerate(grads):
+        if g is not None and keep((node, k)):
+            found[(node, k)] = g
 
 
 def _stored_by_backward(key):

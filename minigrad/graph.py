@@ -121,7 +121,7 @@ class Op:
         if self.view:
             inplace.share_views(outs, tensors[0])
         if recorded:
-            Node(self, tensors, params, result, outs)
+            Node(self, tensors, params, result, outs)  # the inputs, and the outputs
         if mode.anomaly:
             mode.anomaly.check_outputs(outs, self.name)
         if mode.trace:
@@ -148,13 +148,14 @@ class Op:
         return out
 
     def visible(self, result):
-        """forward's outputs but the hidden ones, as a tuple."""
+        """The outputs a call returns, as a tuple: forward's, less the hidden ones."""
         arrays = result if type(result) is tuple else (result,)
         return arrays[: len(arrays) - self.hidden] if self.hidden else arrays
 
     def returned(self, result, visible):
-        """What a call gives back: the output, or, for a forward that returned a tuple, the
-        tuple of outputs, hidden ones left out (one left alone, for an op that hides others)."""
+        """What a call gives back: the output of a forward that returned one array; the tuple
+        of outputs of one that returned a tuple; and the one visible output of an op that
+        hides the others (the sigmoid)."""
         if type(result) is not tuple or self.hidden and len(visible) == 1:
             return visible[0]
         return tuple(visible)
@@ -201,12 +202,12 @@ def _list_as_array(x):
 
 def edge(t, where):
     """Where the gradient of tensor ``t`` goes: (its node, which output of it ``t`` is), ``t``
-    itself for a leaf that requires grad, or None."""
+    itself for a leaf that requires grad, or None. A tensor changed in place outside the graph
+    since its node made it is refused: its graph no longer gives its gradient."""
     node = t.grad_fn
     if node is None:
         return t if t._requires_grad else None
-    saved = node.versions[t.output_nr]  # None for a hidden output, which nothing can change
-    if saved is not None and saved[0].count != saved[1]:
+    if inplace.changed_since(node.versions[t.output_nr]):
         inplace.changed_outside_the_graph(t, where)
     return (node, t.output_nr)
 
@@ -229,7 +230,7 @@ class Node:
       know to refuse a rule that would read a value overwritten since.
     """
 
-    def __init__(self, op, inputs, params, result, tensors):
+    def __init__(self, op, inputs, params, result, outputs):
         self.op = op
         self.name = op.name
         self.inputs = inputs
@@ -240,8 +241,8 @@ class Node:
         self.n_outputs = len(self.outs)
         self.retained = None  # {output number: weakref to its tensor}, after retain_grad()
         self.created_at = mode.anomaly.location() if mode.anomaly else None
-        self.versions = inplace.save_versions(inputs, tensors, self.n_outputs)  # in-place hook
-        for k, t in enumerate(tensors):
+        self.versions = inplace.save_versions(inputs, outputs, self.n_outputs)  # in-place hook
+        for k, t in enumerate(outputs):
             t.grad_fn, t.output_nr, t._requires_grad = self, k, True
 
     @property
@@ -300,18 +301,18 @@ def run_rule(node, grads, values):
     return results
 
 
-def fit(g, t, node, i):
-    """Make rule output ``g`` the gradient of input i, whose values ``t`` (an array, or
-    anything with its shape and dtype) have: summed back over broadcast axes (the one place
-    broadcasting is undone), and cast to t's dtype."""
+def fit(g, like, node, i):
+    """Make rule output ``g`` the gradient of input i, whose values ``like`` (an array, or
+    anything with its shape and dtype) are: summed back over broadcast axes (the one place
+    broadcasting is undone), and cast to its dtype."""
     if not hasattr(g, "shape"):
         raise TypeError(
             f"backward of '{node.name}': a {type(g).__name__} for input {i}, not an array or None"
         )
-    if g.shape != t.shape:
-        g = sum_to_shape(g, t.shape, node.name)
-    if g.dtype != t.dtype:
-        g = g.to(t.dtype) if isinstance(g, Tensor) else g.astype(t.dtype)
+    if g.shape != like.shape:
+        g = sum_to_shape(g, like.shape, node.name)
+    if g.dtype != like.dtype:
+        g = g.to(like.dtype) if isinstance(g, Tensor) else g.astype(like.dtype)
     if mode.anomaly:
         mode.anomaly.check(g, f"backward of '{node.name}' (gradient for input {i})", node)
     return g

@@ -34,9 +34,11 @@ from .switches import mode
 
 class VersionCounter:
     """How many times a tensor's values were changed in place: one counter for the tensor and
-    every view of it, since a change to one is a change to all."""
+    every view of it, since a change to one is a change to all. ``shared`` once a second tensor
+    uses it (a view, a ``detach()``)."""
 
     count = 0
+    shared = False
 
 
 # ---- the hooks the core calls ----------------------------------------------------------------
@@ -49,13 +51,18 @@ def share_views(outs, base):
             out._share_memory_with(base)
 
 
-def save_versions(inputs, tensors, n_outputs):
+def save_versions(inputs, outputs, n_outputs):
     """For a node: (counter, version) of each output, then of each input. A hidden output has
     no tensor, and None: nothing can change it."""
-    versions = [(t._version_counter, t._version_counter.count) for t in (*tensors, *inputs)]
-    if n_outputs > len(tensors):
-        versions[len(tensors) : len(tensors)] = [None] * (n_outputs - len(tensors))
+    versions = [(t._version_counter, t._version_counter.count) for t in (*outputs, *inputs)]
+    if n_outputs > len(outputs):
+        versions[len(outputs) : len(outputs)] = [None] * (n_outputs - len(outputs))
     return versions
+
+
+def changed_since(saved):
+    """Whether a value whose (counter, version) a node saved has been changed in place since."""
+    return saved is not None and saved[0].count != saved[1]
 
 
 def changed_outside_the_graph(t, where):
@@ -72,7 +79,7 @@ def unchanged(node, values):
     """``values`` (a node's outputs, then its inputs) with an ``Overwritten`` stand-in for each
     one changed in place since the op ran."""
     return [
-        value if saved is None or saved[0].count == saved[1] else Overwritten(value, node, i)
+        Overwritten(value, node, i) if changed_since(saved) else value
         for i, (value, saved) in enumerate(zip(values, node.versions))
     ]
 
@@ -84,30 +91,38 @@ def same_version(out, node, k):
     return out
 
 
-class Overwritten:
-    """Stands in, for a backward rule, for a value changed in place after its op ran.
+class StandIn:
+    """Stands in, for a backward rule, for a value it must not read: its ``shape``, ``ndim``
+    and ``dtype`` can be read; using its values in any way raises ``self.refusal()``."""
 
-    Its ``shape``, ``ndim`` and ``dtype`` are right (in-place changes keep
-    them); using its values in any way raises, naming the op and the value.
-    """
-
-    def __init__(self, value, node, i):
-        self.shape, self.ndim, self.dtype = value.shape, value.ndim, value.dtype
-        n, shown = node.n_outputs, node.n_outputs - node.op.hidden
-        which = f"input {i - n}" if i >= n else "its output" if shown == 1 else f"its output {i}"
-        self.what = f"backward of '{node.name}': {which}"
+    def __init__(self, value):
+        self.shape, self.ndim, self.dtype = tuple(value.shape), len(value.shape), value.dtype
 
     def _refuse(self, *args, **kwargs):
-        raise RuntimeError(
-            f"{self.what} was modified in place after the op ran, so its gradient would be "
-            "wrong. Use an out-of-place op, or recompute the forward pass."
-        )
+        raise RuntimeError(self.refusal())
 
     __getattr__ = __array__ = __bool__ = __len__ = __iter__ = __getitem__ = _refuse
     __neg__ = __abs__ = __pos__ = __invert__ = _refuse
     __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _refuse
     __truediv__ = __rtruediv__ = __pow__ = __rpow__ = __matmul__ = __rmatmul__ = _refuse
     __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __and__ = __or__ = _refuse
+
+
+class Overwritten(StandIn):
+    """A value changed in place after its op ran: a rule that reads it raises, naming the op
+    and the value."""
+
+    def __init__(self, value, node, i):
+        super().__init__(value)
+        n, shown = node.n_outputs, node.n_outputs - node.op.hidden
+        which = f"input {i - n}" if i >= n else "its output" if shown == 1 else f"its output {i}"
+        self.what = f"backward of '{node.name}': {which}"
+
+    def refusal(self):
+        return (
+            f"{self.what} was modified in place after the op ran, so its gradient would be "
+            "wrong. Use an out-of-place op, or recompute the forward pass."
+        )
 
 
 def reads(op, name, needs):
@@ -141,6 +156,7 @@ class InplaceMethods:
     def _share_memory_with(self, base):
         """Make this tensor a view of ``base``: one memory, so one version counter."""
         self._version_counter = base._version_counter
+        self._version_counter.shared = True
         return self
 
     def _inplace(self, name, write, op, operand=None, params=None):
@@ -240,12 +256,25 @@ def _write(t, name, write, value):
     return t
 
 
-def _record(t, name, compute, reads_old):
-    """Record ``compute(old t)`` and make its node t's grad_fn, its values t's values."""
+def _recordable(t, name):
+    """Refuse a change the graph could not follow: of a leaf that requires grad, or one that
+    brings into the graph a tensor that shares its memory with another (a slice of a tensor
+    outside the graph, or a tensor with views), which would stay outside it."""
     if t.is_leaf and t._requires_grad:
         raise RuntimeError(
             f"{name}: a leaf that requires grad may change in place only under no_grad()"
         )
+    if t.grad_fn is None and (t.data.base is not None or t._version_counter.shared):
+        raise RuntimeError(
+            f"{name}: this tensor shares its memory with another (it is a view, or has views), "
+            "and a change that requires grad would put it in the graph without the other; "
+            "make a copy first (t = t.clone()), or change the tensor it is a view of"
+        )
+
+
+def _record(t, name, compute, reads_old):
+    """Record ``compute(old t)`` and make its node t's grad_fn, its values t's values."""
+    _recordable(t, name)
     old = _ops().clone(t) if reads_old else t
     new = compute(old)
     _write(t, name, _copy, new.data)
@@ -275,9 +304,11 @@ def _shell(t):
 def _record_write(t, index, value):
     """``t[index] = value`` recorded as an in-place ``index_put``, written in place (O(size of
     value)); see the module docstring."""
-    if t.is_leaf and t._requires_grad:
-        raise RuntimeError(
-            "__setitem__: a leaf that requires grad may change in place only under no_grad()"
+    _recordable(t, "__setitem__")
+    if t.dtype.kind != "f":
+        raise TypeError(
+            f"__setitem__: a value that requires grad cannot be written into a {t.dtype} "
+            "tensor; only floats can require grad"
         )
     from .graph import Node, _constant
 
@@ -295,7 +326,7 @@ def _record_write(t, index, value):
     if mode.trace:
         mode.trace.record(ops.index_put, node_inputs, params, t.data, [t])
     _write(t, "__setitem__", _copy_at(where), value.data)
-    mask[where] = value._requires_grad
+    mask[where] = value._requires_grad  # the previous write's node decided with it already
     node.written = mask
     node.versions[0] = (t._version_counter, t._version_counter.count)
     return t

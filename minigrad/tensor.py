@@ -25,6 +25,7 @@ import numpy as np
 
 from .array_methods import ArrayMethods, check_can_require_grad, to_array, values_of
 from .inplace import InplaceMethods, VersionCounter
+from .switches import mode
 
 
 class Tensor(ArrayMethods, InplaceMethods):
@@ -39,7 +40,7 @@ class Tensor(ArrayMethods, InplaceMethods):
                  "__weakref__")  # fmt: skip
 
     def __init__(self, data, requires_grad=False, dtype=None, copy=True):
-        data = data.data if isinstance(data, Tensor) else data
+        data = values_of(data, "tensor(t), a copy") if isinstance(data, Tensor) else data
         self.data = to_array(data, dtype, type(self).__name__) if copy else data
         self._grad = None
         self.grad_fn = None
@@ -116,7 +117,10 @@ class Tensor(ArrayMethods, InplaceMethods):
 
     def detach(self):
         """A tensor sharing this data (and its version) but cut from the graph."""
-        return Tensor._wrap(self.data)._share_memory_with(self)
+        out = Tensor._wrap(self.data)._share_memory_with(self)
+        if mode.trace:  # a compiled function replays it as a step of its own
+            mode.trace.record(ops.DETACH, [self], {}, out.data, [out])
+        return out
 
     # ---- comparisons and logic: bool tensors, never differentiable ------------------------
 

@@ -48,10 +48,11 @@ class Fit:
 
 
 class Add:
-    """``total = total + term``, or with ``into``, in place into total's own buffer."""
+    """``total = total + term``, or with ``into``, in place into total's own buffer; ``shape``
+    is the gradient's (a 0-d one is a numpy scalar once summed: no buffer to add into)."""
 
-    def __init__(self, total, term, into=False):
-        self.total, self.term, self.into = total, term, into
+    def __init__(self, total, term, shape=None, into=False):
+        self.total, self.term, self.shape, self.into = total, term, shape, into
 
     def text(self):
         if self.into:
@@ -71,14 +72,14 @@ class Grad:
     """A gradient while the program is written: the name of its variable. ``+``, the engine's
     ``accumulate``, appends an ``Add``; the sum keeps the total's name."""
 
-    __slots__ = ("name", "writer")
+    __slots__ = ("name", "writer", "shape")
 
-    def __init__(self, name, writer):
-        self.name, self.writer = name, writer
+    def __init__(self, name, writer, shape):
+        self.name, self.writer, self.shape = name, writer, shape
 
     def __add__(self, other):
-        self.writer.program.append(Add(self.name, other.name))
-        return Grad(self.name, self.writer)
+        self.writer.program.append(Add(self.name, other.name, self.shape))
+        return Grad(self.name, self.writer, self.shape)
 
 
 class Program:
@@ -114,14 +115,14 @@ class _Writer:
         self.count = {}  # name of a gradient -> how many terms it has had
 
     def vjp(self, step, out_grads):
-        names = [self._name(step, i, r) for i, r in enumerate(step.returned)]
+        names = [self._name(step, i, r) for i, r in enumerate(step.rule_results)]
         grads = [None if g is None else g.name for g in out_grads]
         self.program.append(Rule(step, grads, names, step.needs))
         pairs = []
         for i, (parent, name) in enumerate(zip(step.parents, names)):
             if name is not None:
                 self._fit(step, i, name)
-                pairs.append((parent, Grad(name, self)))
+                pairs.append((parent, Grad(name, self, step.inputs[i].shape)))
         return pairs
 
     def _name(self, step, i, returned):
@@ -135,7 +136,7 @@ class _Writer:
         return base if n == 0 else f"{base}_{n}"
 
     def _fit(self, step, i, name):
-        shape, dtype = step.returned[i]
+        shape, dtype = step.rule_results[i]
         value = step.inputs[i]
         summed = value.shape if shape != value.shape else None
         cast = value.dtype if dtype != value.dtype else None
@@ -147,11 +148,12 @@ def write_backward(plan, receiving, needs):
     """The program of the backward that takes the gradients of the outputs marked in
     ``receiving`` and gives those of the plan's inputs marked in ``needs``: the engine's pass
     over the plan, run with names. Every step that runs must have run once already, so that
-    ``step.returned`` holds what its rule gave."""
+    ``step.rule_results`` holds what its rule gave."""
     program = Program(plan, receiving, needs)
     writer = _Writer(program)
     roots = [_key(v) for v, got in zip(plan.outputs, receiving) if got]
-    grads = [Grad(name, writer) for name in program.arguments]
+    outputs = [v for v, got in zip(plan.outputs, receiving) if got]
+    grads = [Grad(name, writer, v.shape) for name, v in zip(program.arguments, outputs)]
     targets = [v for v, need in zip(plan.leaves, needs) if need]
     found = gradients(roots, grads, set(targets), writer.vjp)
     program.append(Return([found[v].name if v in found else None for v in targets]))

@@ -21,7 +21,8 @@ from .trace import Trace, tracing
 
 _CONSTANTS = (bool, int, float, str, type(None), np.integer, np.floating)
 _VALUE = re.compile(r"^[acgv]\d+$")  # the names the generated code gives its own values
-_RESERVED = {"r", "saved", "leaves", "forward", "backward", "type", "tuple", "map", "None"}
+_TERM = re.compile(r"_\d+$")  # the ending of a gradient's later terms: dv3_1, dv3_2
+_RESERVED = {"saved", "leaves", "forward", "backward", "type", "tuple", "map", "None"}
 
 
 def compile(fn=None, *, cache_size=8, exact=True):  # noqa: A001 - PyTorch's name
@@ -57,7 +58,7 @@ class CompiledFunction:
         if mode.trace is not None or mode.anomaly is not None:
             return self.fn(*args, **kwargs)
         key = self.signature(args, kwargs)
-        plan = next((p for p in self.plans.get(key, ()) if p.guards.hold()), None)
+        plan = next((p for p in self.plans.get(key, ()) if _fits(p, args, kwargs)), None)
         if plan is None:
             return self._trace(key, args, kwargs)
         self.plans.move_to_end(key)
@@ -66,11 +67,13 @@ class CompiledFunction:
 
     def signature(self, args, kwargs):
         """What a plan is valid for: grad mode, then each argument's kind and description,
-        by position and by keyword."""
-        parts = [mode.grad_enabled]
-        parts += [self._describe(a, i) for i, a in enumerate(args)]
-        parts += [(k, self._describe(kwargs[k], k)) for k in sorted(kwargs)]
-        return tuple(parts)
+        by position and by keyword, and which tensor arguments are one and the same (the
+        plan reads such a tensor once)."""
+        named = [*enumerate(args), *((k, kwargs[k]) for k in sorted(kwargs))]
+        first = {}
+        same = tuple(first.setdefault(id(a), key) for key, a in named if isinstance(a, Tensor))
+        parts = [mode.grad_enabled, same]
+        return tuple(parts + [(key, self._describe(a, key)) for key, a in named])
 
     def _describe(self, a, where):
         if isinstance(a, Tensor):
@@ -91,6 +94,7 @@ class CompiledFunction:
         plan = CompiledPlan(trace.plan(outputs), self.exact)
         plan.guards = guards.of(self.fn, trace)
         plan.positions = [key for key, _ in trace.args]
+        plan.pinned = _pinned(plan, args, kwargs)
         self.traces += 1
         self._keep(key, plan)
         if not self.exact:  # every result of an inexact plan comes from the plan, the first too
@@ -111,9 +115,27 @@ class CompiledFunction:
         return f"<compiled {self.name}: {sum(map(len, self.plans.values()))} plan(s)>"
 
 
+def _argument(args, kwargs, key):
+    return args[key] if isinstance(key, int) else kwargs[key]
+
+
+def _pinned(plan, args, kwargs):
+    """The tensor arguments that were also tensors fn can reach from outside (a global, a
+    module's parameter): the trace saw one value for both, so the plan holds only while the
+    argument is that same tensor."""
+    outside = {id(t) for t in plan.guards.tensors_seen()}
+    return [(key, a) for key in plan.positions if id(a := _argument(args, kwargs, key)) in outside]
+
+
+def _fits(plan, args, kwargs):
+    """Whether ``plan`` may be replayed on these arguments: its guards hold, and each pinned
+    argument is the tensor it was."""
+    return plan.guards.hold() and all(_argument(args, kwargs, k) is t for k, t in plan.pinned)
+
+
 def _leaves(plan, args, kwargs):
     """The tensors a replay runs on: the tensor arguments, then the tensors read from outside."""
-    given = [args[k] if isinstance(k, int) else kwargs[k] for k in plan.positions]
+    given = [_argument(args, kwargs, k) for k in plan.positions]
     return given + [t for _, t in plan.plan.captured]
 
 
@@ -134,10 +156,10 @@ def _namer(fn, n_positional):
 
 def _safe(text, names):
     """Whether ``text`` can name a value in generated code: an identifier that is no keyword,
-    not one of the code's own names (``v3``, ``c0``, ``g0``, ``r``, ...), and not the gradient
-    name (``d`` + name) of another value."""
+    not one of the code's own names (``v3``, ``c0``, ``g0``, ...), not ending as a gradient's
+    later terms do (``_1``), and not the gradient name (``d`` + name) of another value."""
     if not text.isidentifier() or keyword.iskeyword(text) or text.startswith("_"):
         return False
-    if text in _RESERVED or _VALUE.match(text):
+    if text in _RESERVED or _VALUE.match(text) or _TERM.search(text):
         return False
     return not (text[:1] == "d" and (text[1:] in names or _VALUE.match(text[1:])))

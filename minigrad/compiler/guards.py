@@ -29,6 +29,7 @@ state read by code in minigrad or numpy.
 """
 
 import dis
+import sys
 import types
 
 import numpy as np
@@ -62,6 +63,11 @@ class Guards:
             and all(_same_kind(t, *kind) for t, *kind in self.tensors)
         )
 
+    def tensors_seen(self):
+        """Every tensor a guard holds by identity, and every tensor read from outside."""
+        held = [x for _, _, x in self.same if isinstance(x, Tensor)]
+        return held + [t for t, *_ in self.tensors]
+
     def __len__(self):
         return len(self.same) + len(self.equal) + len(self.arrays) + len(self.tensors)
 
@@ -81,7 +87,7 @@ class Guards:
             self.function(value, depth + 1)
         elif hasattr(value, "_modules"):
             self.module(value)
-        elif _plain_object(value):
+        elif _plain_object(value) or _users_module(value):
             self.instance(value, names)
 
     def function(self, fn, depth=0):
@@ -131,6 +137,8 @@ class Guards:
         for key in _class_names(type(m)):
             if key in state and _is_constant(state[key]):
                 self.equal.append((state, key, state[key]))
+        for method in _user_methods(type(m)):  # what a module of the user's class reads
+            self.function(method, _DEPTH - 1)
 
     def tensor(self, t):
         self.tensors.append((t, t.shape, t.dtype, t.requires_grad))
@@ -168,6 +176,22 @@ def _is_constant(value):
     if isinstance(value, tuple):
         return all(map(_is_constant, value))
     return isinstance(value, _CONSTANTS) and not isinstance(value, Tensor)
+
+
+def _users_module(value):
+    """A Python module of the user's (a config module, say), not the standard library's,
+    minigrad's or numpy's: its attributes that the code names are guarded."""
+    if not isinstance(value, types.ModuleType):
+        return False
+    name = value.__name__.partition(".")[0]
+    return name not in sys.stdlib_module_names and name not in ("minigrad", "numpy", "builtins")
+
+
+def _user_methods(cls):
+    """The functions defined in the user's classes among cls and its bases."""
+    for klass in cls.__mro__:
+        if _users(klass) and klass.__module__ != "builtins":
+            yield from (f for f in vars(klass).values() if isinstance(f, types.FunctionType))
 
 
 def _plain_object(value):

@@ -30,8 +30,8 @@ class Value:
 
     ``step`` is the step that makes it (None for an argument or a tensor read
     from outside) and ``k`` which of that step's outputs it is; ``view_of`` the
-    argument or outside tensor whose memory it shares, if any (an in-place change
-    of that one is a change of this one, as eager's version counters say).
+    first value whose memory it shares, if any: an in-place change of one of them
+    is a change of all, as eager's version counters say.
     """
 
     __slots__ = ("name", "shape", "dtype", "requires_grad", "step", "k", "view_of")
@@ -42,7 +42,7 @@ class Value:
         self.dtype = np.dtype(dtype)
         self.requires_grad = requires_grad
         self.step, self.k = step, k
-        self.view_of = None  # the argument or outside tensor it is a view of, if it is one
+        self.view_of = None  # the first value whose memory it shares, if it is a view
 
     def __repr__(self):
         return self.name
@@ -56,10 +56,10 @@ class Step:
 
     ``single`` is True when forward returned one array, not a tuple; ``outs``
     holds the hidden outputs too. ``parents``, ``needs`` and ``n_outputs`` make
-    it a node for the engine; ``returned`` records, for each input, the shape
+    it a node for the engine; ``rule_results`` records, for each input, the shape
     and dtype of the gradient its rule returned (None for none) when the
     first backward ran, so that the generated backward can decide once what
-    ``graph.fit_gradient`` decides at every call.
+    ``graph.fit`` decides at every call.
     """
 
     def __init__(self, op, inputs, params, outs, single, grad_enabled=True):
@@ -73,7 +73,7 @@ class Step:
         self.n_outputs = len(outs)
         self.parents = [None] * len(inputs)
         self.needs = (False,) * len(inputs)
-        self.returned = None
+        self.rule_results = None
         self.retained = None  # as a Node's: no output of a step keeps its gradient
         for k, v in enumerate(outs):
             v.step, v.k = self, k

@@ -20,11 +20,11 @@ import numpy as np
 
 from ..engine import gradients
 from ..graph import Node, fit, run_rule
-from ..inplace import Overwritten
+from ..inplace import Overwritten, StandIn
 from ..switches import mode
 from ..tensor import Tensor
 from . import codegen, passes
-from .backward import write_backward
+from .backward import _key, write_backward
 from .memory import keep_freed_memory
 
 
@@ -66,11 +66,25 @@ class CompiledPlan:
             outputs, saved = self.forward(*[t.data for t in tensors])
         except (ValueError, TypeError, IndexError) as error:  # named as Op.run_forward names it
             raise _named(error, self.forward) from error
-        outs = [Tensor._wrap(a) for a in outputs]
+        outs = self._wrapped(outputs, tensors)
         wanted = any(v.requires_grad for v in self.plan.outputs)
         if mode.grad_enabled and wanted and any(t.requires_grad for t in tensors):
             self._attach(tensors, outputs, saved, outs)
         return outs[0] if self.plan.single else tuple(outs)
+
+    def _wrapped(self, outputs, tensors):
+        """The outputs as tensors; one that is a view of a leaf, or of another output, shares
+        its version counter, as it would in eager."""
+        tensor_of = dict(zip(self.plan.leaves, tensors))
+        outs = []
+        for array, v in zip(outputs, self.plan.outputs):
+            out = Tensor._wrap(array)
+            base = tensor_of.get(v.view_of or v)
+            if base is not None:
+                out._share_memory_with(base)
+            tensor_of.setdefault(v.view_of or v, out)
+            outs.append(out)
+        return outs
 
     def _attach(self, tensors, outputs, saved, outs):
         """Hang the outputs off one node, whose rule is the plan's backward; an output that
@@ -83,27 +97,30 @@ class CompiledPlan:
 
     # ---- backward ---------------------------------------------------------------------------
 
-    def backward(self, saved, leaves, grads, needs):
+    def backward(self, saved, leaves, outs, grads, needs):
         """The gradients of the leaves marked in ``needs``, given the outputs' (None where one
-        has none). ``leaves`` are what the node kept: arrays, or ``Overwritten`` stand-ins."""
+        has none). ``leaves`` and ``outs`` are what the node kept: arrays, or ``Overwritten``
+        stand-ins for those changed in place since the forward."""
         key = (tuple(g is not None for g in grads), tuple(needs))
         given = [g for g in grads if g is not None]
-        changed = any(isinstance(v, Overwritten) for v in leaves)
+        changed = _changed(self.plan.leaves + self.plan.outputs, [*leaves, *outs])
         if key in self.generated and not changed:
             return self.generated[key](saved, leaves, *given)
-        found = self._interpret(self._env(saved, leaves), key, given)
+        found = self._interpret(self._env(saved, leaves, changed), key, given)
         if key not in self.generated and not changed:
             self.generated[key] = self._generate(key)
         return found
 
-    def _env(self, saved, leaves):
-        """Each value backward may read, by its value of the plan; a view of a leaf changed in
-        place since the forward is an ``Overwritten`` stand-in too, as eager's versions say."""
+    def _env(self, saved, leaves, changed):
+        """Each value backward may read, by its value of the plan. A value that shares its
+        memory with one changed in place since the forward (a leaf, an output, a view of
+        either) is an ``Overwritten`` stand-in, as eager's versions would make it."""
         env = dict(zip(self.plan.saved, saved))
         env.update(zip(self.plan.leaves, leaves))
-        for v in self.plan.saved:
-            if isinstance(env.get(v.view_of), Overwritten):
-                env[v] = env[v.view_of]
+        for v in [*self.plan.saved, *self.plan.leaves]:
+            stand_in = changed.get(v.view_of or v)
+            if stand_in is not None:
+                env[v] = stand_in
         return env
 
     def _interpret(self, env, key, given):
@@ -119,7 +136,9 @@ class CompiledPlan:
         records what the rule returned, for the backward program."""
         values = [env.get(v, self.stand_ins.get(v)) for v in (*step.outs, *step.inputs)]
         results = run_rule(step, out_grads, values)
-        step.returned = [None if r is None else (np.shape(r), np.result_type(r)) for r in results]
+        step.rule_results = [
+            None if r is None else (np.shape(r), np.result_type(r)) for r in results
+        ]
         return [
             (parent, fit(g, v, step, i))
             for i, (parent, g, v) in enumerate(zip(step.parents, results, step.inputs))
@@ -177,33 +196,30 @@ class _Replay:
                 f"backward of '{self.name}': create_graph=True is not supported through a "
                 "compiled function; call it without compile to differentiate its gradients"
             )
-        found = iter(self.compiled.backward(saved, leaves, grads, needs_input_grad))
+        outs = [out] if self.compiled.plan.single else list(out)
+        found = iter(self.compiled.backward(saved, leaves, outs, grads, needs_input_grad))
         return tuple(next(found) if need else None for need in needs_input_grad)
 
 
-class Unsaved:
+class Unsaved(StandIn):
     """Stands in for a value the plan does not keep for backward, because its op's ``saves``
-    says no rule reads it. Its shape and dtype can be read; reading its values raises."""
+    says no rule reads it. A rule that reads it after all raises, naming it."""
 
     def __init__(self, value, name):
-        self.shape, self.ndim, self.dtype = value.shape, len(value.shape), value.dtype
+        super().__init__(value)
         self.what = f"compile({name}): a rule read {value.name}"
 
-    def _refuse(self, *args, **kwargs):
-        raise RuntimeError(
+    def refusal(self):
+        return (
             f"{self.what}, which its op's `saves` says it does not read; the op's `saves` "
             "must list every value its rule reads"
         )
 
-    __getattr__ = __array__ = __bool__ = __len__ = __iter__ = __getitem__ = _refuse
-    __neg__ = __abs__ = __pos__ = __invert__ = _refuse
-    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _refuse
-    __truediv__ = __rtruediv__ = __pow__ = __rpow__ = __matmul__ = __rmatmul__ = _refuse
-    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __and__ = __or__ = _refuse
 
-
-def _key(value):
-    return (value.step, value.k) if value.step is not None else value
+def _changed(values, kept):
+    """{the memory's first value: its stand-in} for each of ``values`` that the node kept as
+    an ``Overwritten`` stand-in (changed in place since the forward)."""
+    return {v.view_of or v: x for v, x in zip(values, kept) if isinstance(x, Overwritten)}
 
 
 def _saved(plan):

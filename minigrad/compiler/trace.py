@@ -35,7 +35,8 @@ class Trace:
         self.by_node = {}  # (node, k) -> the value of that output, for tensors written in place
         self.outside = {}  # arguments and captured tensors -> (version, .grad) when first seen
         self.modules = {}  # id -> every module fn called or whose training flag it read
-        self.counters = {}  # id of the version counter of an argument or outside tensor -> it
+        self.counters = {}  # id of a version counter -> the first value seen with it
+        self.flags = {}  # (id of a module, flag's name) -> its value, as fn first read it
         for key, a in args:
             if isinstance(a, Tensor):
                 self.args.append((key, self._add(a, names(key))))
@@ -44,8 +45,13 @@ class Trace:
     def _add(self, t, name):
         value = Value(name, t.shape, t.dtype, t.requires_grad)
         self.seen[id(t)] = (value, t, t._version)
-        self.counters.setdefault(id(t._version_counter), value)
+        self._share(value, t)
         return value
+
+    def _share(self, value, t):
+        """Note which earlier value ``t`` is a view of (the first with its version counter)."""
+        base = self.counters.setdefault(id(t._version_counter), value)
+        value.view_of = None if base is value else base
 
     def value(self, t):
         """The value tensor ``t`` stands for: one of the trace, or a new tensor from outside."""
@@ -79,7 +85,7 @@ class Trace:
         self.steps.append(step)
         for k, t in enumerate(outs):
             self.seen[id(t)] = (values[k], t, t._version)
-            values[k].view_of = self.counters.get(id(t._version_counter))
+            self._share(values[k], t)
             if t.grad_fn is not None:
                 self.by_node[(t.grad_fn, t.output_nr)] = values[k]
 
@@ -106,7 +112,7 @@ class Trace:
         ``value``. fn may not change it meanwhile, which a replay would not do."""
         self.module(obj)
         key = (id(obj), name)
-        first = self.__dict__.setdefault("_flags", {}).setdefault(key, value)
+        first = self.flags.setdefault(key, value)
         if first != value:
             raise RuntimeError(
                 f"compile({self.name}): fn changed the {name} of a {type(obj).__name__} while it "

@@ -46,6 +46,7 @@ from .indexing import getitem, index_put
 from .linalg import addmm, matmul
 from .reduction import argmax, argmin, log_softmax, logsumexp, max, mean, min, sum
 from .shape import (
+    DETACH,
     broadcast_to,
     cat,
     concatenate,

@@ -255,6 +255,18 @@ def _filled(grads, outs, dtype):
     return [np.zeros(z.shape, dtype) if g is None else g for g, z in zip(grads, outs)]
 
 
+class _Detached:
+    """What a compiled function replays for ``t.detach()``: the same array, outside the graph.
+    Not an Op: it has no rule, so no node is ever recorded for it."""
+
+    name = "detach"
+
+    @staticmethod
+    def forward(x):
+        return x
+
+
+DETACH = _Detached()
 reshape = Reshape()
 permute = Permute()
 broadcast_to = BroadcastTo()

@@ -14,7 +14,7 @@ from ..backward import Add, Rule
 def run(program):
     owned, count = set(), 0
     for ins in program.instructions:
-        if isinstance(ins, Add):
+        if isinstance(ins, Add) and ins.shape != ():  # a 0-d sum is a numpy scalar: no buffer
             if ins.total in owned:
                 ins.into, count = True, count + 1
             owned.add(ins.total)

@@ -11,6 +11,8 @@ changes. The products' rounding differs, so results equal eager's to about
 for the new steps.
 """
 
+import numpy as np
+
 from ...ops import matmul, unbind
 from ..plan import Step, Value
 
@@ -49,10 +51,10 @@ def _rewrite(plan, unbound, matrix, members):
     source = unbound.inputs[0]
     steps = list(members.values())
     first = min(map(plan.steps.index, steps))
-    shape, dtype = (*source.shape[:-1], matrix.shape[1]), source.dtype
+    shape, dtype = (*source.shape[:-1], matrix.shape[1]), np.result_type(source.dtype, matrix.dtype)
     product = Value(f"{members[min(members)].outs[0].name}_all", shape, dtype)
     slices = [
-        members[k].outs[0] if k in members else Value(f"{product.name}_{k}", shape[1:], dtype)
+        members[k].outs[0] if k in members else Value(f"{product.name}_t{k}", shape[1:], dtype)
         for k in range(source.shape[0])
     ]
     grad_enabled = steps[0].grad_enabled

@@ -36,7 +36,9 @@ def _reads(ins):
     return [n for n in getattr(ins, "reads", lambda: [])()]
 
 
-def run(program):
+def _last_reads(program):
+    """{position of an instruction: the gradients it is the last to read}, but those returned
+    and the output gradients the program was given (``g0``, ...)."""
     last = {}
     for n, ins in enumerate(program.instructions):
         for name in _reads(ins):
@@ -45,8 +47,13 @@ def run(program):
                 for name in ins.names if name}  # fmt: skip
     after = {}
     for name, n in last.items():
-        if name not in returned and not name.startswith("g"):
+        if name not in returned and name not in program.arguments:
             after.setdefault(n, []).append(name)
+    return after
+
+
+def run(program):
+    after = _last_reads(program)
     body = []
     for n, ins in enumerate(program.instructions):
         body.append(ins)

@@ -20,8 +20,8 @@ from ..backward import Add, Fit, Rule
 class StackedProduct:
     """``total = [a_1; …; a_n]ᵀ [g_1; …; g_n]``: Σ_k a_kᵀ g_k in one product."""
 
-    def __init__(self, name, pairs):
-        self.name, self.pairs = name, pairs
+    def __init__(self, name, pairs, dtype=None):
+        self.name, self.pairs, self.dtype = name, pairs, dtype
 
     def text(self):
         a = ", ".join(a for a, _ in self.pairs)
@@ -36,7 +36,8 @@ class StackedProduct:
         source.names["_stacked_product"] = stacked_product
         a = ", ".join(a for a, _ in self.pairs)
         g = ", ".join(g for _, g in self.pairs)
-        source.add(f"{self.name} = _stacked_product(({a},), ({g},))")
+        cast = "" if self.dtype is None else f".astype({self.dtype.name!r})"
+        source.add(f"{self.name} = _stacked_product(({a},), ({g},)){cast}")
 
 
 def stacked_product(a_parts, g_parts):
@@ -85,10 +86,17 @@ def _rewrite(program, name, members):
     right after the last member's rule."""
     terms = {ins.results[w] for ins, w, _ in members}
     stacked = StackedProduct(name, [_drop_term(ins, w, a) for ins, w, a in members])
+    stacked.dtype = _cast(program, terms)
     body = [ins for ins in program.instructions if not _is_term(ins, terms)]
     body.insert(body.index(members[-1][0]) + 1, stacked)
     body = list(_renamed(body, name, stacked))
     program.instructions = [i for i in body if not (isinstance(i, Rule) and not any(i.needs))]
+
+
+def _cast(program, terms):
+    """The dtype the terms were cast to (by their ``Fit``), which their product takes too."""
+    fits = [i for i in program.instructions if isinstance(i, Fit) and i.name in terms]
+    return next((i.dtype for i in fits if i.dtype is not None), None)
 
 
 def _renamed(body, name, stacked):
@@ -97,7 +105,7 @@ def _renamed(body, name, stacked):
     bound = False
     for ins in body:
         if ins is stacked and bound:
-            yield StackedProduct(f"{name}_stacked", stacked.pairs)
+            yield StackedProduct(f"{name}_stacked", stacked.pairs, stacked.dtype)
             yield Add(name, f"{name}_stacked")
         elif isinstance(ins, Add) and ins.total == name and not bound:
             yield Bind(name, ins.term)
