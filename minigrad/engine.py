@@ -21,6 +21,7 @@ the steps of a plan.
 
 import numpy as np
 
+from . import hooks
 from .grad_mode import set_grad_enabled
 from .graph import Node, edge, parent_nodes
 from .tensor import Tensor
@@ -86,7 +87,7 @@ def gradients(roots, grads, targets=None, vjp=None):
         if out_grads:
             for parent, g in vjp(node, out_grads):
                 pending[parent] = accumulate(pending.get(parent), g)
-    found.update((key, g) for key, g in pending.items() if keep(key))
+    found.update((key, hooks.on_final(key, g)) for key, g in pending.items() if keep(key))
     return found
 
 
@@ -99,6 +100,8 @@ def _take(pending, node, keep, found):
     """The gradients of node's outputs, taken from ``pending`` (None for an output that got
     none), or [] if none got one; ``found`` keeps those of outputs that are targets."""
     grads = [pending.pop((node, k), None) for k in range(node.n_outputs)]
+    if node.hooks is not None:  # register_hook on an output's tensor (hooks.py)
+        grads = hooks.on_outputs(node, grads)
     if node.retained is not None or keep is not _stored_by_backward:  # an output may be a target
         _keep_targets(node, grads, keep, found)
     for g in grads:

@@ -230,6 +230,8 @@ class Node:
       know to refuse a rule that would read a value overwritten since.
     """
 
+    hooks = None  # {output number: its tensor's hooks}, after register_hook (hooks.py)
+
     def __init__(self, op, inputs, params, result, outputs):
         self.op = op
         self.name = op.name

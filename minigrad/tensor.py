@@ -115,6 +115,11 @@ class Tensor(ArrayMethods, InplaceMethods):
         """
         return engine.backward([self], None if gradient is None else [gradient], create_graph)
 
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one.
+        Returns a handle whose ``remove()`` takes the hook away (hooks.py)."""
+        return hooks.register_tensor_hook(self, hook)
+
     def detach(self):
         """A tensor sharing this data (and its version) but cut from the graph."""
         out = Tensor._wrap(self.data)._share_memory_with(self)
@@ -374,4 +379,4 @@ def tensor(data, requires_grad=False, dtype=None):
 
 # The one place the import cycle is broken: the graph, the engine and the ops are built on
 # Tensor, and Tensor's methods call them, so they are imported once Tensor exists.
-from . import engine, ops  # noqa: E402
+from . import engine, hooks, ops  # noqa: E402

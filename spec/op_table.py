@@ -209,6 +209,11 @@ ROWS = [
             Case(((1, 4),), {"axis": 0}),  # a single slice
         ],
     ),
+    Row(
+        "backward_hook",  # an identity (hooks.py passes a module's inputs through it)
+        lambda *Xs, hook=None: tuple(Xs),
+        [Case(((3,),)), Case(((2, 3), (3,)))],
+    ),
     # indexing
     Row(
         "getitem",

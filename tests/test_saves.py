@@ -52,6 +52,7 @@ READS = {
     "concatenate": (set(), ""),
     "split": (set(), ""),
     "unbind": (set(), ""),
+    "backward_hook": (set(), ""),
     "getitem": ({"arrays"}, ""),
     "index_put": ({"arrays"}, ""),
     "matmul": ({"x", "y"}, ""),

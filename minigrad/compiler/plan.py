@@ -74,7 +74,7 @@ class Step:
         self.parents = [None] * len(inputs)
         self.needs = (False,) * len(inputs)
         self.rule_results = None
-        self.retained = None  # as a Node's: no output of a step keeps its gradient
+        self.retained = self.hooks = None  # as a Node's: no output of a step keeps its gradient
         for k, v in enumerate(outs):
             v.step, v.k = self, k
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .. import hooks
 from ..switches import mode
 from ..tensor import Tensor
 from .parameter import Parameter
@@ -38,6 +39,8 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
+        for kind in ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks"):
+            object.__setattr__(self, kind, OrderedDict())
 
     # ---- registration: attributes stay plain attributes, and are also listed by kind ----------
 
@@ -100,9 +103,25 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args, **kwargs):
+        if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks:
+            return hooks.call_with_hooks(self, args, kwargs)
         if mode.trace is not None:  # a compiled plan holds only while this module is as now
             mode.trace.module(self)
         return self.forward(*args, **kwargs)
+
+    def register_forward_pre_hook(self, hook):
+        """Call ``hook(module, args)`` before ``forward``; it may return new arguments (a
+        tuple, or one value). Returns a handle whose ``remove()`` takes it away."""
+        return hooks._registered(self._forward_pre_hooks, hook, "register_forward_pre_hook")
+
+    def register_forward_hook(self, hook):
+        """Call ``hook(module, args, output)`` after ``forward``; it may return a new output."""
+        return hooks._registered(self._forward_hooks, hook, "register_forward_hook")
+
+    def register_full_backward_hook(self, hook):
+        """Call ``hook(module, grad_input, grad_output)`` once the gradients with respect to the
+        module's tensor inputs are computed; it may return a new ``grad_input``."""
+        return hooks._registered(self._backward_hooks, hook, "register_full_backward_hook")
 
     # ---- traversal ----------------------------------------------------------------------------
 
