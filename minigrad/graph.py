@@ -126,6 +126,8 @@ class Op:
             mode.anomaly.check_outputs(outs, self.name)
         if mode.trace:
             mode.trace.record(self, tensors, params, result, outs)
+        if mode.forward:  # forward mode: the outputs' tangents (autograd/forward_ad.py)
+            mode.forward.propagate(self, tensors, params, result, outs)
         return self.returned(result, outs)
 
     def run_forward(self, arrays, params, recorded=False):

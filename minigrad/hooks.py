@@ -147,6 +147,9 @@ class BackwardHook(Op):
     def backward(self, grads, outs, *xs, hook=None):
         return tuple(grads) if hook is None else tuple(hook(tuple(grads)))
 
+    def jvp(self, tangents, outs, *xs, hook=None):
+        return tuple(tangents)
+
 
 backward_hook = BackwardHook()
 

@@ -168,6 +168,12 @@ class InplaceMethods:
         them and records a node, which becomes this tensor's ``grad_fn``; ``old``
         is a clone of the old values where op's rule reads them (``Op.saves``).
         """
+        if mode.forward:  # the tangent changes too (autograd/forward_ad.py)
+            args, params = () if operand is None else (operand,), params or {}
+            again = lambda: self._inplace(name, write, op, operand, params)  # noqa: E731
+            return _forward_ad().in_place(
+                self, operand, lambda old: op(old, *args, **params), again
+            )
         if not (mode.grad_enabled and (self._requires_grad or _requires_grad(operand))):
             return _write(self, name, write, operand.data if _is_tensor(operand) else operand)
         inputs = (self,) if operand is None else (self, operand)
@@ -197,9 +203,12 @@ class InplaceMethods:
     def copy_(self, src):
         """Overwrite the values with ``src`` (broadcast to this shape), in place. In the graph
         the old values get a zero gradient: the new ones are ``where(False, old, src)``."""
+        keep = np.zeros(self.shape, dtype=bool)
+        if mode.forward:  # the tangent changes too (autograd/forward_ad.py)
+            put = lambda old: _ops().where(keep, old, src)  # noqa: E731
+            return _forward_ad().in_place(self, src, put, lambda: self.copy_(src))
         if not (mode.grad_enabled and (self._requires_grad or _requires_grad(src))):
             return _write(self, "copy_", _copy, src.data if _is_tensor(src) else src)
-        keep = np.zeros(self.shape, dtype=bool)
         return _record(self, "copy_", lambda old: _ops().where(keep, old, src), reads_old=False)
 
     def fill_(self, value):
@@ -217,6 +226,9 @@ class InplaceMethods:
 
     def __setitem__(self, index, value):
         """self[index] = value, in place (recorded as ``index_put`` when in the graph)."""
+        if mode.forward:  # the tangent changes too (autograd/forward_ad.py)
+            put = lambda old: _ops().index_put(old, index, value)  # noqa: E731
+            return _forward_ad().in_place(self, value, put, lambda: self.__setitem__(index, value))
         if mode.grad_enabled and (self._requires_grad or _requires_grad(value)):
             return _record_write(self, index, value)
         indexing = _ops().indexing
@@ -235,6 +247,12 @@ def _ops():
     from . import ops  # the ops are built on Tensor, which is built on this module
 
     return ops
+
+
+def _forward_ad():
+    from .autograd import forward_ad
+
+    return forward_ad
 
 
 def _is_tensor(x):

@@ -31,8 +31,9 @@ import math
 
 import numpy as np
 
+from . import functional as F
 from . import nn
-from .autograd import grad
+from .autograd import forward_ad, grad
 from .creation import zeros
 from .grad_mode import no_grad
 from .random import default_generator
@@ -343,7 +344,7 @@ def _carry_sensitivities(params, inputs, nonlinearity):
         yield h, p
 
 
-def rtrl_gradients(params, inputs, targets, nonlinearity="sigmoid"):
+def rtrl_gradients(params, inputs, targets, nonlinearity="sigmoid", method="numpy"):
     """The σ- (or tanh-) RNN language model's loss J and ∂J/∂θ, forward in time (RTRL).
 
     The model and loss of spec/bptt_reference.py, for inputs and targets of
@@ -363,12 +364,22 @@ def rtrl_gradients(params, inputs, targets, nonlinearity="sigmoid"):
     ``params`` maps the names of ``RECURRENT_PARAMETERS`` and ``HEAD_PARAMETERS``
     to arrays or Tensors (e.g. a ``CharRNN(model="rnn")``'s ``state_dict()``).
     Returns (J, {name: ∂J/∂name}).
+
+    ``method="forward-mode"`` gets the same numbers from the engine's forward
+    mode instead of this hand-written recursion (``_forward_mode_gradients``).
     """
     params = _rtrl_params("rtrl_gradients", params, RECURRENT_PARAMETERS + HEAD_PARAMETERS)
     inputs, targets = _rtrl_inputs("rtrl_gradients", inputs), np.asarray(targets)
     if targets.shape != inputs.shape:
         raise ValueError(
             f"rtrl_gradients: targets have shape {targets.shape}, inputs {inputs.shape}"
+        )
+    activation(nonlinearity, np.zeros(0))  # an unknown name raises here
+    if method == "forward-mode":
+        return _forward_mode_gradients(params, inputs, targets, nonlinearity)
+    if method != "numpy":
+        raise ValueError(
+            f'rtrl_gradients: method must be "numpy" or "forward-mode", got {method!r}'
         )
     w_out, b_out = (params[name] for name in HEAD_PARAMETERS)
     n = targets.size
@@ -381,6 +392,42 @@ def rtrl_gradients(params, inputs, targets, nonlinearity="sigmoid"):
         grads["head.weight"] += d_logits.T @ h
         grads["head.bias"] += d_logits.sum(axis=0)
     return loss, {**_unflatten(d_theta, params), **grads}
+
+
+def _forward_mode_gradients(params, inputs, targets, nonlinearity):
+    """J and ∂J/∂θ from the engine's forward mode (``autograd.forward_ad``).
+
+    Along the basis direction e_j of one parameter entry θ_j, J's tangent is
+    ∂J/∂θ_j; so one forward pass per entry, each carrying one tangent beside
+    each value. Run for every recurrent entry, this is RTRL with P_t's columns
+    computed one at a time, each pass O(T·H²) (P passes: O(T·H²·P) in all, as
+    RTRL); the head's entries take one pass each too.
+    """
+    theta = {name: Tensor(value) for name, value in params.items()}
+    grads = {name: np.zeros_like(value) for name, value in params.items()}
+    with no_grad():
+        for name, g in grads.items():
+            for j in range(g.size):
+                direction = np.zeros_like(g)
+                direction.flat[j] = 1.0
+                with forward_ad.dual_level():
+                    dual = forward_ad.make_dual(theta[name], Tensor(direction))
+                    loss = language_model_loss({**theta, name: dual}, inputs, targets, nonlinearity)
+                    g.flat[j] = forward_ad.unpack_dual(loss).tangent.item()
+    return language_model_loss(theta, inputs, targets, nonlinearity).item(), grads
+
+
+def language_model_loss(theta, inputs, targets, nonlinearity="sigmoid"):
+    """J = (1/N) Σ_t Σ_b cross-entropy(h_t W_outᵀ + b_out, target_tb) with the engine's ops,
+    θ as Tensors by the names of ``RECURRENT_PARAMETERS`` and ``HEAD_PARAMETERS``."""
+    embedding, w_ih, w_hh, b_ih, b_hh = (theta[name] for name in RECURRENT_PARAMETERS)
+    w_out, b_out = (theta[name] for name in HEAD_PARAMETERS)
+    h, loss = zeros(inputs.shape[1], w_hh.shape[0]), 0.0
+    for tokens, step_targets in zip(inputs, targets):
+        z = F.embedding(tokens, embedding) @ w_ih.T + b_ih + h @ w_hh.T + b_hh
+        h = getattr(z, nonlinearity)()
+        loss = loss + F.cross_entropy(h @ w_out.T + b_out, step_targets, reduction="sum")
+    return loss / targets.size
 
 
 def _cross_entropy_step(logits, targets, n):

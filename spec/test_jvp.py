@@ -1,10 +1,10 @@
 """Forward mode: ``autograd.jvp`` gives J v, SymPy's exact Jacobian times a tangent v.
 
-The engine has only reverse mode; jvp is the double-backward trick. For a dummy
-cotangent u, g(u) = uᵀJ is recorded (create_graph) and linear in u, so
-∂(g(u)·v)/∂u = J v. Each case is a function written twice, with the engine's
-ops and with SymPy on object arrays (the harness of chapter 1 builds the exact
-Jacobian), and checked at a random point against
+jvp is forward mode (``autograd.forward_ad``): the inputs carry v as their
+tangents, and each op applies its JVP rule (every op's is checked alone in
+chapter 1; here they are composed). Each case is a function written twice, with
+the engine's ops and with SymPy on object arrays (the harness of chapter 1
+builds the exact Jacobian), and checked at a random point against
 
 * SymPy's Σ_k J_k v_k (J_k = ∂y/∂x_k, exact, evaluated there), to 1e-10;
 * the engine's own Jacobian (``autograd.jacobian``, one reverse pass per
@@ -12,7 +12,8 @@ Jacobian), and checked at a random point against
 * vjp, through the adjoint identity ⟨u, J v⟩ = ⟨uᵀJ, v⟩;
 
 and jvp with ``create_graph`` differentiates again to SymPy's second
-derivatives.
+derivatives, as does jvp of a gradient (forward over reverse); ``jacobian`` with
+``strategy="forward-mode"`` (one jvp per input element) is SymPy's Jacobian.
 """
 
 import numpy as np
@@ -117,6 +118,15 @@ def test_jvp_equals_the_engines_jacobian_times_the_tangent(row, i):
 
 
 @pytest.mark.parametrize(("row", "i"), CASES, ids=IDS)
+def test_forward_mode_jacobian_is_sympys_exact_jacobian(row, i):
+    """One jvp per input element gives J a column at a time, the same J as reverse mode's rows."""
+    p, xs, _ = problem_and_tangents(row, i)
+    blocks = jacobian(function(p), xs, strategy="forward-mode")
+    for k, (block, J) in enumerate(zip(blocks, p.jacobians)):
+        assert_close(block.data, p.at_point(J), 1e-10, f"{row.op} ∂y/∂x_{k}")
+
+
+@pytest.mark.parametrize(("row", "i"), CASES, ids=IDS)
 def test_jvp_and_vjp_are_adjoint(row, i):
     """⟨u, J v⟩ = ⟨uᵀJ, v⟩ for random u and v: both sides sum the same u_i J_ij v_j."""
     p, xs, vs = problem_and_tangents(row, i)
@@ -139,9 +149,20 @@ def test_jvp_and_vjp_are_adjoint(row, i):
 SMALL = [k for k, (row, i) in enumerate(CASES) if i == 0 and row is not ROWS[-1]]
 
 
+def second_derivatives(p, vs, w):
+    """SymPy's ∂/∂x_l ⟨w, J v⟩ = Σ_k w_k Σ_j ∂²y_k/∂x_l∂x_j v_j for each input x_l, at p's
+    point, and the scale of the first derivatives (for the relative error)."""
+    M = sum(
+        (np.tensordot(w, J, axes=w.ndim).reshape(-1) * v.data.reshape(-1)).sum()
+        for J, v in zip(p.jacobians, vs)
+    )
+    scale = max(np.max(np.abs(p.at_point(J))) for J in p.jacobians)
+    return [p.at_point(sympy_jacobian(M, symbols)) for symbols in p.symbols], scale
+
+
 @pytest.mark.parametrize(("row", "i"), [CASES[k] for k in SMALL], ids=[IDS[k] for k in SMALL])
 def test_jvp_with_create_graph_differentiates_again_to_sympys_second_derivatives(row, i):
-    """∂/∂x_l ⟨w, J v⟩ = Σ_k w_k Σ_j ∂²y_k/∂x_l∂x_j v_j: forward over reverse, then reverse.
+    """∂/∂x_l ⟨w, J v⟩ = Σ_k w_k Σ_j ∂²y_k/∂x_l∂x_j v_j: forward mode, then reverse.
 
     On the first case of each function but the three steps (SymPy's second derivatives of
     those take minutes)."""
@@ -150,12 +171,24 @@ def test_jvp_with_create_graph_differentiates_again_to_sympys_second_derivatives
     out, jv = jvp(function(p), leaves, vs, create_graph=True)
     w = p.rng.standard_normal(out.shape)
     seconds = mg.grad((jv * mg.tensor(w)).sum(), list(leaves))
-    # SymPy: M = Σ_k w_k (J v)_k, as an expression in the inputs' symbols; then ∂M/∂x_l.
-    M = sum(
-        (np.tensordot(w, J, axes=w.ndim).reshape(-1) * v.data.reshape(-1)).sum()
-        for J, v in zip(p.jacobians, vs)
-    )
-    scale = max(np.max(np.abs(p.at_point(J))) for J in p.jacobians)
-    for k, g in enumerate(seconds):
-        expected = p.at_point(sympy_jacobian(M, p.symbols[k]))
-        assert_close(g.data, expected, 1e-10, f"{row.op} second derivative, input {k}", scale)
+    expected, scale = second_derivatives(p, vs, w)
+    for k, (g, e) in enumerate(zip(seconds, expected)):
+        assert_close(g.data, e, 1e-10, f"{row.op} second derivative, input {k}", scale)
+
+
+@pytest.mark.parametrize(("row", "i"), [CASES[k] for k in SMALL], ids=[IDS[k] for k in SMALL])
+def test_jvp_of_a_gradient_is_sympys_hessian_times_the_tangent(row, i):
+    """Forward over reverse: the tangent of ∇_x ⟨w, y(x)⟩ along v is the same Σ_k w_k H_k v.
+
+    The gradient is taken inside the jvp with ``create_graph``; its backward rules are ops,
+    so they carry the tangents on, the outputs' saved values included."""
+    p, xs, vs = problem_and_tangents(row, i)
+    w = p.rng.standard_normal(p.run(xs).shape)
+
+    def gradient(*leaves):
+        return mg.grad((p.run(leaves) * mg.tensor(w)).sum(), list(leaves), create_graph=True)
+
+    _, tangents = jvp(gradient, xs, vs)
+    expected, scale = second_derivatives(p, vs, w)
+    for k, (t, e) in enumerate(zip(tangents, expected)):
+        assert_close(t.data, e, 1e-10, f"{row.op} Hessian times v, input {k}", scale)

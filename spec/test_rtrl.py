@@ -44,6 +44,23 @@ def test_rtrl_gradients_equal_hand_derived_bptt_and_the_engines(nonlinearity, T,
         assert_close(grads[name], grads_engine[name], 1e-10, f"RTRL against the engine: {what}")
 
 
+@pytest.mark.parametrize("nonlinearity", ["sigmoid", "tanh"])
+@pytest.mark.parametrize(("T", "B"), [(1, 1), (5, 3), (20, 2)])
+def test_rtrl_on_the_engines_forward_mode_equals_hand_derived_bptt(nonlinearity, T, B):
+    """Forward mode = reverse mode: J's tangent along each parameter entry's direction (one
+    forward-mode pass per entry, ``method="forward-mode"``) is BPTT's ∂J/∂θ for that entry."""
+    rng = np.random.default_rng(2000 + T * 10 + B)
+    params = init_params(V, E, H, rng)
+    inputs, targets = rng.integers(0, V, (T, B)), rng.integers(0, V, (T, B))
+    loss, grads = theory.rtrl_gradients(params, inputs, targets, nonlinearity, "forward-mode")
+    loss_bptt, grads_bptt = loss_and_gradients(params, inputs, targets, nonlinearity)
+    assert loss == pytest.approx(loss_bptt, rel=1e-13)
+    assert set(grads) == set(NAMES)
+    for name in NAMES:
+        what = f"{nonlinearity} T={T} B={B} {name}"
+        assert_close(grads[name], grads_bptt[name], 1e-10, f"forward mode against BPTT: {what}")
+
+
 def engine_hidden_states(inputs, nonlinearity):
     """θ ↦ (h_1, ..., h_T), written with the engine's ops, θ in RTRL's order."""
 

@@ -6,8 +6,7 @@
 As in ``torch.autograd.functional``, the other functions' inputs need not
 require grad: each differentiates with respect to fresh leaves that share the
 inputs' data. Reverse mode gives one row of a Jacobian per backward pass;
-``jvp``, forward mode's product J v, is two reverse passes (the double-backward
-trick).
+``jvp`` is forward mode (``forward_ad``), one column per forward pass.
 """
 
 import numpy as np
@@ -117,20 +116,60 @@ def _blocks(y, xs, create_graph):
     return tuple(blocks)
 
 
-def jacobian(fn, inputs, create_graph=False):
+def jacobian(fn, inputs, create_graph=False, strategy="reverse-mode"):
     """The Jacobian of ``fn`` at ``inputs``: J[i..., j...] = ∂ out[i...] / ∂ in[j...].
 
     Each block has shape ``out.shape + in.shape``. With one input and one
     output the result is a Tensor; with a tuple of inputs, a tuple over inputs;
     with a tuple of outputs, a tuple over outputs (of tuples over inputs).
+
+    ``strategy`` is PyTorch's: "reverse-mode" finds J a row at a time, one
+    backward pass per output element; "forward-mode" a column at a time, one
+    forward-mode pass (``jvp``) per input element. Pick the one with fewer
+    passes: forward mode for few inputs and many outputs.
     """
     xs, inputs_are_tuple = _as_tuple(inputs, "jacobian", "inputs")
-    with enable_grad():
-        leaves = _leaves(xs, create_graph, "jacobian")
-        ys, outputs_are_tuple = _as_tuple(fn(*leaves), "jacobian", "outputs")
-        blocks = [_blocks(y, leaves, create_graph) for y in ys]
+    if strategy == "forward-mode":
+        blocks, outputs_are_tuple = _forward_blocks(fn, xs, create_graph)
+    elif strategy == "reverse-mode":
+        with enable_grad():
+            leaves = _leaves(xs, create_graph, "jacobian")
+            ys, outputs_are_tuple = _as_tuple(fn(*leaves), "jacobian", "outputs")
+            blocks = [_blocks(y, leaves, create_graph) for y in ys]
+    else:
+        raise ValueError(
+            f'jacobian: strategy must be "reverse-mode" or "forward-mode", got {strategy!r}'
+        )
     blocks = [b if inputs_are_tuple else b[0] for b in blocks]
     return tuple(blocks) if outputs_are_tuple else blocks[0]
+
+
+def _forward_blocks(fn, xs, create_graph):
+    """∂y/∂x for each output y and input x, a column (one element of x) per forward pass."""
+    columns = [
+        [] for _ in xs
+    ]  # columns[j][e]: the tangents of the outputs along x_j's e-th element
+    for j, x in enumerate(xs):
+        for e in range(x.data.size):
+            vs = [_zeros(other) for other in xs]
+            vs[j].data.flat[e] = 1
+            ys, outputs_are_tuple, jv = _forward(fn, xs, vs, create_graph)
+            columns[j].append(jv)
+    if not any(columns):  # no input has an element: fn's outputs give the blocks' shapes
+        ys, outputs_are_tuple, _ = _forward(fn, xs, [_zeros(x) for x in xs], create_graph)
+    blocks = [tuple(_block([col[i] for col in cols], y, x, create_graph)
+                    for cols, x in zip(columns, xs)) for i, y in enumerate(ys)]  # fmt: skip
+    return blocks, outputs_are_tuple
+
+
+def _block(column, y, x, create_graph):
+    """The tangents of y along each element of x, as the block of shape y.shape + x.shape."""
+    shape = y.shape + x.shape
+    if not column:
+        return Tensor._wrap(np.zeros(shape, dtype=y.dtype))
+    if create_graph:
+        return stack(column, -1).reshape(shape)
+    return Tensor._wrap(np.stack([t.data for t in column], -1).reshape(shape))
 
 
 def _scalar_output(fn, leaves, name):
@@ -199,34 +238,34 @@ def jvp(fn, inputs, v=None, create_graph=False):
     ``create_graph`` the output and the product stay differentiable.
     PyTorch's ``strict`` is not taken (nor by ``vjp``).
 
-    The engine has no forward mode, so this is the double-backward trick. For
-    a dummy cotangent u of the output's shape, reverse mode gives
-
-        g(u) = uᵀJ = Σ_i u_i ∂y_i/∂x,
-
-    and with ``create_graph`` the pass that computes g is itself recorded.
-    g is linear in u, so
-
-        ∂/∂u (g(u) · v) = ∂/∂u (uᵀ J v) = J v,
-
-    whatever u's value is (it is zero here): a second reverse pass, from
-    g · v back to u, returns J v. Cost: two backward passes (the first
-    recorded) for the whole of J v, where ``jacobian`` takes one per output
-    element.
+    This is forward mode (``forward_ad``): the inputs carry ``v`` as their
+    tangents through one run of fn, each op applying its JVP rule, and the
+    outputs' tangents are J v. Cost: about one more forward pass, and no
+    graph kept for a backward one. Inside fn the inputs require grad, so fn
+    may itself call ``grad(..., create_graph=True)``: ``jvp`` of a gradient
+    is forward-over-reverse, a Hessian-vector product.
     """
     xs, _ = _as_tuple(inputs, "jvp", "inputs")
-    vs = _tangents(v, xs, "jvp")
-    with enable_grad():
-        leaves = _leaves(xs, create_graph, "jvp")
-        ys, outputs_are_tuple = _as_tuple(fn(*leaves), "jvp", "outputs")
-        us = tuple(_zeros(y).requires_grad_() for y in ys)
-        gs = _grads_or_zeros(ys, leaves, us, create_graph=True)  # g(u) = uᵀJ, recorded
-        dot = sum((g * w).sum() for g, w in zip(gs, vs))
-        jv = _grads_or_zeros(dot, us, create_graph=create_graph)
+    ys, outputs_are_tuple, jv = _forward(fn, xs, _tangents(v, xs, "jvp"), create_graph)
     outputs = ys if create_graph else tuple(y.detach() for y in ys)
     if outputs_are_tuple:
         return outputs, jv
     return outputs[0], jv[0]
+
+
+def _forward(fn, xs, vs, create_graph):
+    """fn's outputs at ``xs``, whether they are a tuple, and their tangents for tangents ``vs``."""
+    from . import forward_ad
+
+    with enable_grad(), forward_ad.dual_level(record=create_graph):
+        leaves = _leaves(xs, create_graph, "jvp")
+        duals = [forward_ad.make_dual(x, w) for x, w in zip(leaves, vs)]
+        ys, outputs_are_tuple = _as_tuple(fn(*duals), "jvp", "outputs")
+        jv = [forward_ad.unpack_dual(y).tangent for y in ys]
+    jv = tuple(
+        _zeros(y) if t is None else t if create_graph else t.detach() for y, t in zip(ys, jv)
+    )
+    return ys, outputs_are_tuple, jv
 
 
 def hvp(fn, inputs, v=None):

@@ -55,8 +55,8 @@ class CompiledFunction:
         self.traces = 0  # how many times fn has been traced
 
     def __call__(self, *args, **kwargs):
-        if mode.trace is not None or mode.anomaly is not None:
-            return self.fn(*args, **kwargs)
+        if mode.trace is not None or mode.anomaly is not None or mode.forward is not None:
+            return self.fn(*args, **kwargs)  # eager: each op is checked, traced or carries tangents
         key = self.signature(args, kwargs)
         plan = next((p for p in self.plans.get(key, ()) if _fits(p, args, kwargs)), None)
         if plan is None:

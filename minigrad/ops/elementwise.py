@@ -14,6 +14,11 @@ from ..graph import Op
 from ..tensor import Tensor
 
 
+def either(a, b):
+    """a + b, where either may be None (a tangent an input does not carry)."""
+    return b if a is None else a if b is None else a + b
+
+
 class Add(Op):
     """z = x + y.    ∂z/∂x = 1,   ∂z/∂y = 1."""
 
@@ -24,6 +29,9 @@ class Add(Op):
 
     def backward(self, grad, z, x, y):
         return grad, grad
+
+    def jvp(self, tangents, z, x, y):
+        return either(*tangents)
 
 
 class Sub(Op):
@@ -36,6 +44,10 @@ class Sub(Op):
 
     def backward(self, grad, z, x, y):
         return grad, -grad
+
+    def jvp(self, tangents, z, x, y):
+        tx, ty = tangents
+        return either(tx, None if ty is None else -ty)
 
 
 class Mul(Op):
@@ -54,6 +66,10 @@ class Mul(Op):
         dx, dy = needs_input_grad
         return (grad * y if dx else None), (grad * x if dy else None)
 
+    def jvp(self, tangents, z, x, y):
+        tx, ty = tangents
+        return either(None if tx is None else tx * y, None if ty is None else x * ty)
+
 
 class Div(Op):
     """z = x / y.    ∂z/∂x = 1/y,   ∂z/∂y = −x/y², computed as −(x/y)/y."""
@@ -66,6 +82,10 @@ class Div(Op):
     def backward(self, grad, z, x, y, needs_input_grad):
         dx, dy = needs_input_grad
         return (grad / y if dx else None), (-grad * (x / y) / y if dy else None)
+
+    def jvp(self, tangents, z, x, y):
+        tx, ty = tangents
+        return either(None if tx is None else tx / y, None if ty is None else -ty * (x / y) / y)
 
 
 class Pow(Op):
@@ -93,6 +113,11 @@ class Pow(Op):
     def backward(self, grad, z, x, y, needs_input_grad):
         dx, dy = needs_input_grad
         return (_pow_dx(grad, x, y) if dx else None), (_pow_dy(grad, z, x) if dy else None)
+
+    def jvp(self, tangents, z, x, y):
+        tx, ty = tangents
+        return either(None if tx is None else _pow_dx(tx, x, y),
+                      None if ty is None else _pow_dy(ty, z, x))  # fmt: skip
 
 
 def _pow_dx(grad, x, y):
@@ -126,6 +151,9 @@ class Clone(Op):
     def backward(self, grad, z, x):
         return grad
 
+    def jvp(self, tangents, z, x):
+        return tangents[0]
+
 
 class Neg(Op):
     """z = −x.    dz/dx = −1."""
@@ -138,6 +166,9 @@ class Neg(Op):
     def backward(self, grad, z, x):
         return -grad
 
+    def jvp(self, tangents, z, x):
+        return -tangents[0]
+
 
 class Exp(Op):
     """z = eˣ.    dz/dx = eˣ = z."""
@@ -149,6 +180,9 @@ class Exp(Op):
 
     def backward(self, grad, z, x):
         return grad * z
+
+    def jvp(self, tangents, z, x):
+        return tangents[0] * z
 
 
 class Sin(Op):
@@ -166,6 +200,9 @@ class Sin(Op):
     def backward(self, grad, z, x):
         return grad * cos(x)
 
+    def jvp(self, tangents, z, x):
+        return tangents[0] * cos(x)
+
 
 class Cos(Op):
     """z = cos x.    dz/dx = −sin x (with ``sin``, an op, so it differentiates again)."""
@@ -177,6 +214,9 @@ class Cos(Op):
 
     def backward(self, grad, z, x):
         return -grad * sin(x)
+
+    def jvp(self, tangents, z, x):
+        return -tangents[0] * sin(x)
 
 
 def _check_nonnegative(name, x):
@@ -201,6 +241,9 @@ class Log(Op):
     def backward(self, grad, z, x):
         return grad / x
 
+    def jvp(self, tangents, z, x):
+        return tangents[0] / x
+
 
 class Sqrt(Op):
     """z = √x  (x ≥ 0).    dz/dx = 1/(2√x) = 1/(2z)."""
@@ -214,6 +257,9 @@ class Sqrt(Op):
     def backward(self, grad, z, x):
         return grad / (2 * z)
 
+    def jvp(self, tangents, z, x):
+        return tangents[0] / (2 * z)
+
 
 class Abs(Op):
     """z = |x|.    dz/dx = sign(x), with the subgradient 0 chosen at x = 0."""
@@ -226,6 +272,9 @@ class Abs(Op):
     def backward(self, grad, z, x):
         return grad * sign(x)
 
+    def jvp(self, tangents, z, x):
+        return tangents[0] * sign(x)
+
 
 class Sign(Op):
     """z = sign(x) ∈ {−1, 0, 1}.    dz/dx = 0 (everywhere but at 0, where it does not exist)."""
@@ -237,6 +286,9 @@ class Sign(Op):
 
     def backward(self, grad, z, x):
         return grad * 0
+
+    def jvp(self, tangents, z, x):
+        return tangents[0] * 0
 
 
 _EXP_OVERFLOW = {}
@@ -299,6 +351,11 @@ class Sigmoid(Op):
         g = dz if dc is None else -dc if dz is None else dz - dc
         return g * (z * c)
 
+    def jvp(self, tangents, outs, x):
+        z, c = outs
+        dz = tangents[0] * (z * c)
+        return dz, -dz
+
 
 class Tanh(Op):
     """z = tanh x.    dz/dx = 1 − tanh²x = 1 − z²."""
@@ -310,6 +367,9 @@ class Tanh(Op):
 
     def backward(self, grad, z, x):
         return grad * (1 - z * z)
+
+    def jvp(self, tangents, z, x):
+        return tangents[0] * (1 - z * z)
 
 
 class Relu(Op):
@@ -326,10 +386,19 @@ class Relu(Op):
     def backward(self, grad, z, x):
         return grad * (z > 0)
 
+    def jvp(self, tangents, z, x):
+        return tangents[0] * (z > 0)
+
 
 def _tie_split(wins, ties):
     """1 where the first input wins, ½ where the two tie, 0 elsewhere (a constant)."""
     return wins + ties * 0.5
+
+
+def _split_tangents(tangents, share):
+    """share·t_x + (1 − share)·t_y: the tangent of max or min, split at ties as the gradient is."""
+    tx, ty = tangents
+    return either(None if tx is None else tx * share, None if ty is None else ty * (1 - share))
 
 
 class Maximum(Op):
@@ -347,6 +416,9 @@ class Maximum(Op):
         share = _tie_split(x > y, x == y)
         return grad * share, grad * (1 - share)
 
+    def jvp(self, tangents, z, x, y):
+        return _split_tangents(tangents, _tie_split(x > y, x == y))
+
 
 class Minimum(Op):
     """z = min(x, y) elementwise.    ∂z/∂x = 1 where x < y, ½ where x = y, 0 where x > y.
@@ -363,6 +435,9 @@ class Minimum(Op):
         share = _tie_split(x < y, x == y)
         return grad * share, grad * (1 - share)
 
+    def jvp(self, tangents, z, x, y):
+        return _split_tangents(tangents, _tie_split(x < y, x == y))
+
 
 class Where(Op):
     """z = x where cond else y.    ∂z/∂x = [cond],   ∂z/∂y = [not cond];  cond gets no gradient."""
@@ -377,6 +452,10 @@ class Where(Op):
 
     def backward(self, grad, z, cond, x, y):
         return None, where(cond, grad, 0), where(cond, 0, grad)
+
+    def jvp(self, tangents, z, cond, x, y):
+        _, tx, ty = tangents
+        return where(cond, 0 if tx is None else tx, 0 if ty is None else ty)
 
 
 class Clip(Op):
@@ -395,6 +474,9 @@ class Clip(Op):
         if max is not None:
             grad = where(x <= max, grad, 0)
         return grad
+
+    def jvp(self, tangents, z, x, min=None, max=None):  # noqa: A002
+        return self.backward(tangents[0], z, x, min, max)  # a diagonal Jacobian: Jt = Jᵀt
 
 
 def compare(ufunc, x, y):
@@ -430,6 +512,9 @@ class To(Op):
 
     def backward(self, grad, z, x, dtype=None):
         return to(grad, x.dtype)
+
+    def jvp(self, tangents, z, x, dtype=None):
+        return to(tangents[0], dtype)
 
     def __call__(self, x, dtype):
         dtype = _numeric_dtype(dtype)

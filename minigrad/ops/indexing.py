@@ -117,6 +117,9 @@ class GetItem(Op):
             add_at(dx, index, grad)
         return (dx, *[None] * len(arrays))
 
+    def jvp(self, tangents, z, x, *arrays, index=None):
+        return getitem(tangents[0], join_index(index, arrays))
+
     def __call__(self, x, index):
         template, arrays = split_index(index)
         return self.apply((x, *arrays), {"index": template})
@@ -165,6 +168,12 @@ class IndexPut(Op):
         index = join_index(index, arrays)
         dx = grad if accumulate or not zero else index_put(grad, index, 0)
         return (dx, getitem(grad, index), *[None] * len(arrays))
+
+    def jvp(self, tangents, z, x, values, *arrays, index=None, accumulate=False, zero=True):
+        tx, tv = tangents[:2]
+        tx = np.zeros(x.shape, x.dtype) if tx is None else tx
+        tv = np.zeros(values.shape, values.dtype) if tv is None else tv
+        return index_put(tx, join_index(index, arrays), tv, accumulate)
 
     def __call__(self, x, index, values, accumulate=False):
         """As ``torch.index_put(x, index, values, accumulate)``."""

@@ -3,6 +3,7 @@
 import numpy as np
 
 from ..graph import Op
+from .elementwise import either
 
 
 def _fold_batch(x):
@@ -50,6 +51,10 @@ class Matmul(Op):
         # matmul, not @: it folds a batch that shares one matrix
         return (matmul(g, ym.mT) if dx else None), (_matmul_dy(g, xm, ym, y) if dy else None)
 
+    def jvp(self, tangents, z, x, y):
+        tx, ty = tangents
+        return either(None if tx is None else matmul(tx, y), None if ty is None else matmul(x, ty))
+
 
 def _matmul_dy(g, xm, ym, y):
     """∂L/∂y of x @ y from the gradient g of the matrix form, summed over a shared batch."""
@@ -80,6 +85,11 @@ class Addmm(Op):
     def backward(self, grad, z, x, a, b, needs_input_grad):
         dx, da, db = needs_input_grad
         return grad, (grad @ b.T if da else None), (a.T @ grad if db else None)
+
+    def jvp(self, tangents, z, x, a, b):
+        tx, ta, tb = tangents
+        product = either(None if ta is None else ta @ b, None if tb is None else a @ tb)
+        return either(tx, product)
 
 
 matmul = Matmul()

@@ -52,6 +52,9 @@ class Sum(Op):
     def backward(self, grad, z, x, axis=None, keepdims=False):
         return broadcast_to(_unreduce(grad, x.shape, _axis(axis), keepdims), x.shape)
 
+    def jvp(self, tangents, z, x, axis=None, keepdims=False):
+        return sum(tangents[0], axis, keepdims)
+
 
 class Mean(Op):
     """z = (1/n) Σ x over ``axis`` (n elements).    ∂z/∂x = 1/n."""
@@ -71,6 +74,9 @@ class Mean(Op):
             x.shape, axis
         )
 
+    def jvp(self, tangents, z, x, axis=None, keepdims=False):
+        return mean(tangents[0], axis, keepdims)
+
 
 class _Extremum(Op):
     """Shared backward of max and min: the gradient goes to the elements equal to the result.
@@ -83,8 +89,16 @@ class _Extremum(Op):
 
     def backward(self, grad, z, x, axis=None, keepdims=False):
         axis = _axis(axis)
-        hits = x == _unreduce(z, x.shape, axis, keepdims)  # a mask: a constant
-        return _unreduce(grad, x.shape, axis, keepdims) * (hits / hits.sum(axis, keepdims=True))
+        return _unreduce(grad, x.shape, axis, keepdims) * _shares(z, x, axis, keepdims)
+
+    def jvp(self, tangents, z, x, axis=None, keepdims=False):
+        return sum(tangents[0] * _shares(z, x, _axis(axis), keepdims), _axis(axis), keepdims)
+
+
+def _shares(z, x, axis, keepdims):
+    """1/k at each of the k elements equal to the extremum z, 0 elsewhere (a constant)."""
+    hits = x == _unreduce(z, x.shape, axis, keepdims)
+    return hits / hits.sum(axis, keepdims=True)
 
 
 class Max(_Extremum):
@@ -137,6 +151,10 @@ class Logsumexp(Op):
         axis = _axis(axis)
         return _unreduce(grad, x.shape, axis, keepdims) * exp(log_softmax(x, axis))
 
+    def jvp(self, tangents, z, x, axis=None, keepdims=False):
+        axis = _axis(axis)
+        return sum(exp(log_softmax(x, axis)) * tangents[0], axis, keepdims)
+
 
 class LogSoftmax(Op):
     """z = x − logsumexp(x) along ``axis`` (an int, a tuple or None): log softmax, computed as
@@ -155,6 +173,10 @@ class LogSoftmax(Op):
 
     def backward(self, grad, z, x, axis=-1):
         return grad - exp(z) * grad.sum(axis, keepdims=True)
+
+    def jvp(self, tangents, z, x, axis=-1):
+        t = tangents[0]
+        return t - sum(exp(z) * t, axis, True)
 
 
 def argmax(x, axis=None, keepdims=False):

@@ -29,6 +29,9 @@ class Reshape(Op):
     def backward(self, grad, z, x, shape=None):
         return grad.reshape(x.shape)
 
+    def jvp(self, tangents, z, x, shape=None):
+        return reshape(tangents[0], shape)
+
 
 class Permute(Op):
     """z = x with its axes reordered: z.shape[i] = x.shape[axes[i]] (all reversed if None).
@@ -48,6 +51,9 @@ class Permute(Op):
         inverse = np.argsort([a % x.ndim for a in axes])
         return permute(grad, tuple(int(a) for a in inverse))
 
+    def jvp(self, tangents, z, x, axes=None):
+        return permute(tangents[0], axes)
+
 
 class BroadcastTo(Op):
     """z = x repeated along new or length-1 axes to ``shape`` (numpy's broadcasting).
@@ -66,6 +72,9 @@ class BroadcastTo(Op):
     def backward(self, grad, z, x, shape=None):
         return grad
 
+    def jvp(self, tangents, z, x, shape=None):
+        return broadcast_to(tangents[0], shape)
+
 
 class Stack(Op):
     """z = the inputs stacked along a new axis: z[..., i, ...] = xs[i].
@@ -80,6 +89,9 @@ class Stack(Op):
 
     def backward(self, grad, z, *xs, axis=0):
         return unbind(grad, axis)
+
+    def jvp(self, tangents, z, *xs, axis=0):
+        return stack(_given(tangents, xs), axis)
 
     def __call__(self, tensors, axis=0):
         return self.apply(_sequence(tensors, "stack"), {"axis": axis})
@@ -98,6 +110,9 @@ class Concatenate(Op):
 
     def backward(self, grad, z, *xs, axis=0):
         return split(grad, [x.shape[axis] for x in xs], axis)
+
+    def jvp(self, tangents, z, *xs, axis=0):
+        return concatenate(_given(tangents, xs), axis)
 
     def __call__(self, tensors, axis=0):
         return self.apply(_sequence(tensors, "concatenate"), {"axis": axis})
@@ -203,6 +218,9 @@ class Split(Op):
     def backward(self, grads, zs, x, sizes=(), axis=0):
         return concatenate(_filled(grads, zs, x.dtype), axis)
 
+    def jvp(self, tangents, zs, x, sizes=(), axis=0):
+        return split(tangents[0], list(sizes), axis)
+
     def __call__(self, x, split_size_or_sections, axis=0):
         """Cut ``x`` along ``axis`` into pieces, as ``torch.split``.
 
@@ -245,9 +263,17 @@ class Unbind(Op):
     def backward(self, grads, zs, x, axis=0):
         return stack(_filled(grads, zs, x.dtype), axis)
 
+    def jvp(self, tangents, zs, x, axis=0):
+        return unbind(tangents[0], axis)
+
     def __call__(self, x, axis=0):
         """The slices of ``x`` along ``axis``, each without that axis, as ``torch.unbind``."""
         return self.apply((x,), {"axis": _normalize_axis(axis, x.ndim, "unbind")})
+
+
+def _given(tangents, xs):
+    """Each input's tangent, or zeros of its shape for one that carries none."""
+    return [np.zeros(x.shape, x.dtype) if t is None else t for t, x in zip(tangents, xs)]
 
 
 def _filled(grads, outs, dtype):

@@ -6,6 +6,8 @@ and builds the exact SymPy output and Jacobian there. Then:
 * ``check_forward``: the engine's value equals SymPy's (1e-12 relative);
 * ``check_vjp``: backward along a random cotangent v equals vᵀJ from SymPy's
   exact derivatives (1e-10 relative, float64);
+* ``check_jvp``: forward mode (``autograd.forward_ad``) along random tangents v equals
+  J v from SymPy's exact derivatives (1e-10 relative, float64);
 * ``check_gradcheck``: central finite differences agree (``gradcheck``);
 * ``check_float32``: float32 in gives float32 out and float32 gradients;
 * ``check_second_order``: differentiating the backward pass (create_graph)
@@ -121,6 +123,25 @@ def check_vjp(p):
         assert_close(actual, expected, 1e-10, f"{p.row.op} vjp for input {k}")
 
 
+def check_jvp(p):
+    from minigrad.autograd import forward_ad
+
+    tensors = p.tensors()
+    vs = [p.rng.standard_normal(tensors[k].shape) for k in p.diff]
+    with forward_ad.dual_level():
+        duals = list(tensors)
+        for k, v in zip(p.diff, vs):
+            duals[k] = forward_ad.make_dual(tensors[k], mg.tensor(v))
+        out = p.run(duals)
+        tangent = forward_ad.unpack_dual(out).tangent
+    expected = sum(np.tensordot(p.at_point(J), v, axes=v.ndim) for J, v in zip(p.jacobians, vs))
+    actual = np.zeros(out.shape) if tangent is None else tangent.data
+    expected = np.broadcast_to(expected, out.shape).astype(
+        out.dtype
+    )  # a tangent has its output's dtype
+    assert_close(actual, expected, 1e-10, f"{p.row.op} jvp")
+
+
 def check_gradcheck(p):
     tensors = p.tensors()
     assert gradcheck(lambda *xs: p.run(xs), tensors)
@@ -168,6 +189,7 @@ def check_second_order(p):
 CHECKS = {
     "forward": check_forward,
     "vjp": check_vjp,
+    "jvp": check_jvp,
     "gradcheck": check_gradcheck,
     "float32": check_float32,
     "second_order": check_second_order,
