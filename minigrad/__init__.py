@@ -92,7 +92,7 @@ from .serialization import CheckpointError, load, save
 # isort: split
 # The study and checking tools, as torch.testing is there after `import torch`: none of them
 # imports SymPy or matplotlib until it is used.
-from . import testing, theory, viz
+from . import testing, theory, utils, viz
 
 float32 = _np.dtype(_np.float32)
 float64 = _np.dtype(_np.float64)

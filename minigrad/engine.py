@@ -19,6 +19,8 @@ The walk and the pass know a node only by ``parents``, ``n_outputs``,
 the steps of a plan.
 """
 
+import heapq
+
 import numpy as np
 
 from . import hooks
@@ -33,17 +35,21 @@ def toposort(roots, parents=parent_nodes):
     ``parents(node)`` gives the nodes whose outputs ``node`` used. Kahn's
     algorithm, and iterative, so a chain of 100,000 ops needs no recursion:
     count each node's consumers, then yield a node once all of its consumers
-    have been yielded.
+    have been yielded. Of the nodes ready, the newest (``Node.number``) goes
+    first, as in PyTorch: so each node runs as soon as the graph allows, and a
+    gradient is used soon after its last consumer adds to it (a sequence's
+    steps do not leave their inputs' gradients waiting until the very end).
     """
     consumers, parents_of = _count_consumers(roots, parents)
-    ready = [node for node, count in consumers.items() if count == 0]
+    ready = [(-node.number, node) for node, count in consumers.items() if count == 0]
+    heapq.heapify(ready)
     while ready:
-        node = ready.pop()
+        node = heapq.heappop(ready)[1]
         yield node
         for parent in parents_of[node]:
             consumers[parent] -= 1
             if consumers[parent] == 0:
-                ready.append(parent)
+                heapq.heappush(ready, (-parent.number, parent))
 
 
 def _count_consumers(roots, parents):

@@ -10,6 +10,7 @@ walks the nodes.
 """
 
 import inspect
+import itertools
 
 import numpy as np
 
@@ -220,6 +221,9 @@ def parent_nodes(node):
     return [e[0] for e in node.parents if type(e) is tuple]
 
 
+numbers = itertools.count()  # Node.number: the order nodes (and a plan's steps) are made in
+
+
 class Node:
     """A recorded call of an op: everything its backward rule needs, nothing that points back.
 
@@ -229,7 +233,9 @@ class Node:
       forward returned one array, not a tuple). Never the output Tensors:
       that would make a reference cycle;
     * ``versions``: what in-place changes (``minigrad/inplace.py``) need to
-      know to refuse a rule that would read a value overwritten since.
+      know to refuse a rule that would read a value overwritten since;
+    * ``number``: its place in the order nodes were made (``utils/checkpoint.py``
+      finds a function's nodes by it).
     """
 
     hooks = None  # {output number: its tensor's hooks}, after register_hook (hooks.py)
@@ -245,6 +251,7 @@ class Node:
         self.n_outputs = len(self.outs)
         self.retained = None  # {output number: weakref to its tensor}, after retain_grad()
         self.created_at = mode.anomaly.location() if mode.anomaly else None
+        self.number = next(numbers)
         self.versions = inplace.save_versions(inputs, outputs, self.n_outputs)  # in-place hook
         for k, t in enumerate(outputs):
             t.grad_fn, t.output_nr, t._requires_grad = self, k, True

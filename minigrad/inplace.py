@@ -128,10 +128,23 @@ class Overwritten(StandIn):
 def reads(op, name, needs):
     """Whether ``op``'s rule, asked for the gradients ``needs`` marks, reads the value ``name``
     (an input's name, or ``out``), by ``op.saves``; True when the op does not say."""
+    return op.saves is None or name in _read(op, needs)[1]
+
+
+def read_by_rule(op, needs):
+    """Which values ``op``'s rule reads, asked for the gradients ``needs`` marks: (the outputs?,
+    [each input?]), by ``op.saves``; all of them when the op does not say."""
     if op.saves is None:
-        return True
-    inputs = op.input_names if op.n_inputs is not None else op.input_names * len(needs)
-    return any(need and name in op.saves[i].split() for i, need in zip(inputs, needs))
+        return True, [True] * len(needs)
+    names, read = _read(op, needs)
+    return "out" in read, [name in read for name in names]
+
+
+def _read(op, needs):
+    """The inputs' names (a variadic last one repeated), and the names the rule reads."""
+    names, n = list(op.input_names), len(needs)
+    names = names if op.n_inputs is not None else names[:-1] + names[-1:] * (n - len(names) + 1)
+    return names, {r for name, need in zip(names, needs) if need for r in op.saves[name].split()}
 
 
 # ---- the Tensor's in-place methods -----------------------------------------------------------

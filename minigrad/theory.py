@@ -38,6 +38,7 @@ from .creation import zeros
 from .grad_mode import no_grad
 from .random import default_generator
 from .tensor import Tensor
+from .utils.checkpoint import checkpoint
 
 #: max over z of act'(z): σ'(0) = 1/4 (proved in spec/test_sigmoid.py), tanh'(0) = 1, relu' ≤ 1
 GAMMA = {"sigmoid": 0.25, "tanh": 1.0, "relu": 1.0}
@@ -417,17 +418,33 @@ def _forward_mode_gradients(params, inputs, targets, nonlinearity):
     return language_model_loss(theta, inputs, targets, nonlinearity).item(), grads
 
 
-def language_model_loss(theta, inputs, targets, nonlinearity="sigmoid"):
+def language_model_loss(theta, inputs, targets, nonlinearity="sigmoid", segment=None,
+                        checkpointed=False):  # fmt: skip
     """J = (1/N) Σ_t Σ_b cross-entropy(h_t W_outᵀ + b_out, target_tb) with the engine's ops,
-    θ as Tensors by the names of ``RECURRENT_PARAMETERS`` and ``HEAD_PARAMETERS``."""
+    θ as Tensors by the names of ``RECURRENT_PARAMETERS`` and ``HEAD_PARAMETERS``.
+
+    With ``segment=k`` the steps run k at a time, each run giving its last state and its
+    share of the loss; ``checkpointed=True`` makes each run a ``utils.checkpoint`` segment,
+    so that backward keeps one state per segment and one segment's values at a time:
+    BPTT in O(T/k·H + k·H) memory, O(√T·H) for k = √T, for one more forward pass.
+    """
     embedding, w_ih, w_hh, b_ih, b_hh = (theta[name] for name in RECURRENT_PARAMETERS)
     w_out, b_out = (theta[name] for name in HEAD_PARAMETERS)
-    h, loss = zeros(inputs.shape[1], w_hh.shape[0]), 0.0
-    for tokens, step_targets in zip(inputs, targets):
-        z = F.embedding(tokens, embedding) @ w_ih.T + b_ih + h @ w_hh.T + b_hh
-        h = getattr(z, nonlinearity)()
-        loss = loss + F.cross_entropy(h @ w_out.T + b_out, step_targets, reduction="sum")
-    return loss / targets.size
+
+    def steps(h, tokens, step_targets):
+        loss = 0.0
+        for x, y in zip(tokens, step_targets):
+            z = F.embedding(x, embedding) @ w_ih.T + b_ih + h @ w_hh.T + b_hh
+            h = getattr(z, nonlinearity)()
+            loss = loss + F.cross_entropy(h @ w_out.T + b_out, y, reduction="sum")
+        return h, loss
+
+    h, total, k = zeros(inputs.shape[1], w_hh.shape[0]), 0.0, segment or len(inputs)
+    for first in range(0, len(inputs), k):
+        args = (h, inputs[first : first + k], targets[first : first + k])
+        h, loss = checkpoint(steps, *args) if checkpointed else steps(*args)
+        total = total + loss
+    return total / targets.size
 
 
 def _cross_entropy_step(logits, targets, n):

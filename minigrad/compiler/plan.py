@@ -22,6 +22,7 @@ a value ``v3`` is the local variable ``v3``, its gradient ``dv3``.
 
 import numpy as np
 
+from ..graph import numbers
 from ..switches import mode
 
 
@@ -74,6 +75,7 @@ class Step:
         self.parents = [None] * len(inputs)
         self.needs = (False,) * len(inputs)
         self.rule_results = None
+        self.number = next(numbers)  # as a Node's: the engine visits the newest first
         self.retained = self.hooks = None  # as a Node's: no output of a step keeps its gradient
         for k, v in enumerate(outs):
             v.step, v.k = self, k

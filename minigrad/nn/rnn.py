@@ -24,6 +24,7 @@ from .. import ops
 from ..creation import zeros
 from ..random import get_rng_state, set_rng_state
 from ..tensor import Tensor
+from ..utils.checkpoint import checkpoint
 from . import init
 from .linear import check_flags, check_sizes, new_parameter
 from .module import Module
@@ -123,20 +124,55 @@ def _input_projection(x, w_ih, b_ih, b_hh, math_):
     return xp
 
 
-def run_sequence(math_, x, state, w_ih, w_hh, b_ih, b_hh, reverse=False):
+def run_sequence(math_, x, state, w_ih, w_hh, b_ih, b_hh, reverse=False, checkpoint_every=None):
     """Run one layer in one direction over x: (L, N, H_in).
 
-    Returns the outputs (L, N, H) and the final state.
+    Returns the outputs (L, N, H) and the final state. With ``checkpoint_every=k``, each k
+    steps run as one ``utils.checkpoint`` segment: only the states between segments are kept
+    through the forward pass, and a segment's steps run again in backward.
     """
     xp = _input_projection(x, w_ih, b_ih, b_hh, math_)
     w_hh_t = w_hh.T
     b_step = None if math_.fold_hidden_bias else b_hh
     steps = xp.unbind(0)
     outputs = [None] * len(steps)
-    for t in reversed(range(len(steps))) if reverse else range(len(steps)):
-        state = math_.step(steps[t], state, w_hh_t, b_step)
-        outputs[t] = _state_h(state)
+    order = list(reversed(range(len(steps)))) if reverse else list(range(len(steps)))
+    run = _run_steps if checkpoint_every is None else _checkpointed_steps
+    k = checkpoint_every or len(order)
+    for first in range(0, len(order), k):
+        times = order[first : first + k]
+        state, hs = run(math_, [steps[t] for t in times], state, w_hh_t, b_step)
+        for t, h in zip(times, hs):
+            outputs[t] = h
     return ops.stack(outputs), state
+
+
+def _run_steps(math_, inputs, state, w_hh_t, b_step):
+    """(the state after the steps, each step's output h)."""
+    hs = []
+    for x in inputs:
+        state = math_.step(x, state, w_hh_t, b_step)
+        hs.append(_state_h(state))
+    return state, hs
+
+
+def _checkpointed_steps(math_, inputs, state, w_hh_t, b_step):
+    """``_run_steps`` as one ``checkpoint`` segment, its tensors passed and returned flat."""
+    n = len(_flat(state))
+
+    def pack(parts):
+        return tuple(parts) if isinstance(state, tuple) else parts[0]
+
+    def segment(*tensors):
+        final, hs = _run_steps(math_, tensors[n:], pack(tensors[:n]), w_hh_t, b_step)
+        return (*_flat(final), *hs)
+
+    results = checkpoint(segment, *_flat(state), *inputs)
+    return pack(results[:n]), list(results[n:])
+
+
+def _flat(state):
+    return state if isinstance(state, tuple) else (state,)
 
 
 def _shape_text(shape):
@@ -266,10 +302,13 @@ class RNNBase(Module):
         dropout=0.0,
         bidirectional=False,
         dtype=None,
+        checkpoint_every=None,
         **options,
     ):
         super().__init__()
         name = type(self).__name__
+        if checkpoint_every is not None:
+            check_sizes(name, checkpoint_every=checkpoint_every)
         check_sizes(name, input_size=input_size, hidden_size=hidden_size, num_layers=num_layers)
         check_flags(name, bias=bias, batch_first=batch_first, bidirectional=bidirectional)
         F.check_probability(dropout, name)
@@ -287,6 +326,7 @@ class RNNBase(Module):
         self.batch_first = batch_first
         self.dropout = float(dropout)
         self.bidirectional = bidirectional
+        self.checkpoint_every = checkpoint_every
         self.math = _make_math(self.math_class, name, options)
         self._math_args = options
         gates = self.math.gates * hidden_size
@@ -391,7 +431,12 @@ class RNNBase(Module):
             for reverse in (False, True)[: self.num_directions]:
                 index = layer * self.num_directions + reverse
                 out, final = run_sequence(
-                    self.math, x, states[index], *self.weights(layer, reverse), reverse=reverse
+                    self.math,
+                    x,
+                    states[index],
+                    *self.weights(layer, reverse),
+                    reverse=reverse,
+                    checkpoint_every=self.checkpoint_every,
                 )
                 outputs.append(out)
                 finals.append(final)
@@ -412,6 +457,7 @@ class RNNBase(Module):
             ("batch_first", False),
             ("dropout", 0.0),
             ("bidirectional", False),
+            ("checkpoint_every", None),
         ):
             if getattr(self, name) != default:
                 text += f", {name}={getattr(self, name)}"
