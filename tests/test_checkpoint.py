@@ -215,3 +215,25 @@ def test_checkpoint_every_must_be_a_positive_int(value, error, message):
 
 def test_checkpoint_every_shows_in_the_layers_repr():
     assert repr(nn.GRU(3, 4, checkpoint_every=5)) == "GRU(3, 4, checkpoint_every=5)"
+
+
+def test_a_checkpoint_inside_a_checkpoint_gives_the_same_gradients():
+    mg.manual_seed(0)
+    w = mg.randn(4, 4, requires_grad=True)
+
+    def inner(h):
+        return (h @ w).tanh()
+
+    def outer(h, nested):
+        for _ in range(3):
+            h = checkpoint(inner, h) if nested else inner(h)
+        return h.sigmoid()
+
+    def grads(nested):
+        w.grad = None
+        h = mg.ones(2, 4)
+        y = checkpoint(outer, h, nested)
+        (y * y).sum().backward()
+        return w.grad.data.copy()
+
+    assert np.array_equal(grads(True), grads(False))

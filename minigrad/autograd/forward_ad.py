@@ -59,6 +59,7 @@ class dual_level:  # noqa: N801 - a context manager, named as PyTorch's
         return self
 
     def __exit__(self, *exc):
+        mode.forward.tangents.clear()  # what a tensor outliving the level carried goes now
         mode.forward = None
 
 

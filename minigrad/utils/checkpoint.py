@@ -165,7 +165,8 @@ class _Dropped(StandIn):
 
 
 def _made_since(first, outputs):
-    """The nodes numbered after ``first`` that ``outputs`` depend on, in the order made."""
+    """The nodes numbered after ``first`` that ``outputs`` depend on, in the order made, but
+    those of a checkpoint inside the function, which keep to their own segment."""
     found = {}
     stack = [t.grad_fn for t in _tensors(outputs) if t.grad_fn is not None]
     while stack:
@@ -173,7 +174,8 @@ def _made_since(first, outputs):
         if node.number > first and node not in found:
             found[node] = None
             stack.extend(parent_nodes(node))
-    return sorted(found, key=lambda node: node.number)
+    own = [node for node in found if not isinstance(node, _CheckpointedNode)]
+    return sorted(own, key=lambda node: node.number)
 
 
 def _tensors(outputs):
