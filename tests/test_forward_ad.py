@@ -44,6 +44,8 @@ def test_levels_do_not_nest():
         (mg.randn(3), r"make_dual: a tangent of shape \(3,\) and dtype float64 for a tensor of "
          r"shape \(2,\) and dtype float64"),
         (mg.tensor([1, 2]), r"make_dual: a tangent of shape \(2,\) and dtype int64"),
+        (mg.randn(2).to(mg.float32), r"dtype float32 for a tensor of shape \(2,\) and dtype "
+         r"float64; they must have the same shape and the same float dtype"),
     ],
 )  # fmt: skip
 def test_a_tangent_of_the_wrong_shape_or_dtype_is_refused(tangent, message):

@@ -114,18 +114,20 @@ def _owner(t):
 
 
 def make_dual(tensor, tangent, *, level=None):
-    """``tensor`` carrying ``tangent`` (same shape, a float dtype) in the current dual level.
+    """``tensor`` carrying ``tangent`` (same shape, same float dtype) in the current dual level.
 
     The result is a view of ``tensor`` in the graph (reverse mode still sees
-    through it); ``tensor`` itself carries nothing.
+    through it); ``tensor`` itself carries nothing. ``level`` is taken for
+    PyTorch's signature: there is one level at a time.
     """
     _check_level("make_dual")
     if not isinstance(tensor, Tensor) or not isinstance(tangent, Tensor):
         raise TypeError("make_dual: expected a Tensor and its tangent, a Tensor")
-    if tangent.shape != tensor.shape or tangent.dtype.kind != "f":
+    if tangent.shape != tensor.shape or tangent.dtype != tensor.dtype or tensor.dtype.kind != "f":
         raise ValueError(f"make_dual: a tangent of shape {tangent.shape} and dtype "
                          f"{tangent.dtype} for a tensor of shape {tensor.shape} and dtype "
-                         f"{tensor.dtype}; they must have the same shape, and floats")  # fmt: skip
+                         f"{tensor.dtype}; they must have the same shape and the same float "
+                         "dtype")  # fmt: skip
     from ..ops import reshape
 
     mode.forward, level = None, mode.forward  # the view itself carries no tangent onward
