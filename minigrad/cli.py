@@ -21,6 +21,7 @@ import math
 import os
 import re
 import sys
+from dataclasses import replace
 
 from . import options
 from .options import NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT, OptionError, argument_type
@@ -159,7 +160,9 @@ def _add_train(commands):
                    help="continue the run in DIR (what may change: docs/training.md)")  # fmt: skip
     p.add_argument("--quiet", action="store_true", help="no live status line")
     p.add_argument(
-        "--plot", action="store_true", help="write loss.png and grad_norm.png to the run folder"
+        "--plot",
+        action="store_true",
+        help="write loss.png and grad_norm.png (and with --probe probe.png) to the run folder",
     )
     p.add_argument("--no-compile", action="store_true",
                    help="run the step eagerly, not traced and replayed (same results)")  # fmt: skip
@@ -246,8 +249,14 @@ def _summary(trainer, started_at, rows):
 
 
 def _plot(trainer):
-    loss, grad_norm = trainer.folder.plot(trainer.config.clip)
-    print(f"wrote {loss} and {grad_norm}")
+    c = trainer.config
+    loss, grad_norm = trainer.folder.plot(c.clip)
+    if c.probe is None:
+        print(f"wrote {loss} and {grad_norm}")
+        return
+    nonlinearity = c.nonlinearity if c.model == "rnn" else None
+    path = trainer.folder.plot_probe(nonlinearity, last_step_loss=False)
+    print(f"wrote {loss}, {grad_norm} and {path}")
 
 
 # ---- sample -----------------------------------------------------------------------------------
@@ -309,30 +318,53 @@ def _add_task(commands):
     p.add_argument("name", choices=("adding",), help="the task")
     options.add_arguments(p, AddingConfig)
     p.add_argument("--quiet", action="store_true", help="print the result only")
+    p.add_argument("--plot", action="store_true",
+                   help="with --probe: write probe.png to the run folder")  # fmt: skip
     p.add_argument("--no-compile", action="store_true",
                    help="run the step eagerly, not traced and replayed (same results)")  # fmt: skip
     p.set_defaults(run=run_task)
 
 
 def run_task(args):
+    """Train on the task in a run folder of its own: config.json, metrics.csv, and with
+    --probe probe.csv (and with --plot probe.png)."""
     from .options import check_applies
-    from .tasks import BASELINE, AddingConfig, run_adding
+    from .runfolder import RunFolder
+    from .tasks import BASELINE, COLUMNS, AddingConfig, run_adding
+    from .train import default_folder
 
+    if args.plot and not matplotlib_available():
+        raise UsageError(f"--plot needs matplotlib; {PLOT_HINT}")
     given = options.given(args, AddingConfig)
     check_applies(AddingConfig, given, given)
     config = AddingConfig(**given)
+    if args.plot and config.probe is None:
+        raise UsageError("--plot draws the probe's picture (probe.png); give --probe too")
     name = config.model if config.model != "rnn" else f"{config.nonlinearity}-rnn"
     print(
         f"adding problem, T = {config.length}, {name}: "
         f"baseline (always predict 1) MSE = {BASELINE:.4f}"
     )
+    out = config.out or default_folder(config, "adding-")
+    with RunFolder.create(out, _warn, numbered=config.out is None, columns=COLUMNS) as folder:
+        config = replace(config, out=str(folder.path))
+        folder.write_config(config)
+        folder.start_record(probed=config.probe is not None)
+        print(f"run folder: {folder.path}", flush=True)
 
-    def report(step, train, test):
-        if not args.quiet:
-            print(f"step {step:>6}  train MSE {mse_text(train)}  test MSE {mse_text(test)}",
-                  flush=True)  # fmt: skip
+        def report(step, train, test):
+            folder.log({"step": step, "train_mse": train, "test_mse": test})
+            if not args.quiet:
+                print(f"step {step:>6}  train MSE {mse_text(train)}  test MSE {mse_text(test)}",
+                      flush=True)  # fmt: skip
 
-    mse, seconds = run_adding(config, report, compiled=not args.no_compile)
+        def probed(step, reading):
+            folder.log_probe(reading.rows(step))
+
+        mse, seconds = run_adding(config, report, compiled=not args.no_compile, probed=probed)
+        if args.plot:
+            rnn = config.model == "rnn"
+            print(f"wrote {folder.plot_probe(config.nonlinearity if rnn else None)}")
     print(
         f"final test MSE {mse_text(mse)} (baseline {BASELINE:.4f}) "
         f"after {config.steps} steps in {seconds:.0f}s"
