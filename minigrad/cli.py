@@ -330,7 +330,7 @@ def run_task(args):
     --probe probe.csv (and with --plot probe.png)."""
     from .options import check_applies
     from .runfolder import RunFolder
-    from .tasks import BASELINE, COLUMNS, AddingConfig, run_adding
+    from .tasks import BASELINE, COLUMNS, AddingConfig
     from .train import default_folder
 
     if args.plot and not matplotlib_available():
@@ -347,24 +347,7 @@ def run_task(args):
     )
     out = config.out or default_folder(config, "adding-")
     with RunFolder.create(out, _warn, numbered=config.out is None, columns=COLUMNS) as folder:
-        config = replace(config, out=str(folder.path))
-        folder.write_config(config)
-        folder.start_record(probed=config.probe is not None)
-        print(f"run folder: {folder.path}", flush=True)
-
-        def report(step, train, test):
-            folder.log({"step": step, "train_mse": train, "test_mse": test})
-            if not args.quiet:
-                print(f"step {step:>6}  train MSE {mse_text(train)}  test MSE {mse_text(test)}",
-                      flush=True)  # fmt: skip
-
-        def probed(step, reading):
-            folder.log_probe(reading.rows(step))
-
-        mse, seconds = run_adding(config, report, compiled=not args.no_compile, probed=probed)
-        if args.plot:
-            rnn = config.model == "rnn"
-            print(f"wrote {folder.plot_probe(config.nonlinearity if rnn else None)}")
+        mse, seconds = _adding_in(folder, replace(config, out=str(folder.path)), args)
     print(
         f"final test MSE {mse_text(mse)} (baseline {BASELINE:.4f}) "
         f"after {config.steps} steps in {seconds:.0f}s"
@@ -377,6 +360,30 @@ def run_task(args):
         )
         return 1
     return 0
+
+
+def _adding_in(folder, config, args):
+    """Train on the adding task, writing its files to ``folder`` (a RunFolder) as it goes."""
+    from .tasks import run_adding
+
+    folder.write_config(config)
+    folder.start_record(probed=config.probe is not None)
+    print(f"run folder: {folder.path}", flush=True)
+
+    def report(step, train, test):
+        folder.log({"step": step, "train_mse": train, "test_mse": test})
+        if not args.quiet:
+            print(f"step {step:>6}  train MSE {mse_text(train)}  test MSE {mse_text(test)}",
+                  flush=True)  # fmt: skip
+
+    def probed(step, reading):
+        folder.log_probe(reading.rows(step))
+
+    result = run_adding(config, report, compiled=not args.no_compile, probed=probed)
+    if args.plot:
+        rnn = config.model == "rnn"
+        print(f"wrote {folder.plot_probe(config.nonlinearity if rnn else None)}")
+    return result
 
 
 def mse_text(value):

@@ -106,8 +106,7 @@ def parse(raw, path, columns=COLUMNS, keys=1):
                            f"({','.join(columns)}); {_WHAT_TO_DO}")  # fmt: skip
     rows = []
     for n, line in lines[1:]:
-        previous = [rows[-1][0][k] for k in columns[:keys]] if rows else [-1] * keys
-        row = _row(line, previous, f"{path}, line {n}", columns)
+        row = _row(line, rows[-1][0] if rows else None, f"{path}, line {n}", columns, keys)
         rows.append((row, line.rstrip("\r\n")))
     return rows, cut
 
@@ -115,9 +114,9 @@ def parse(raw, path, columns=COLUMNS, keys=1):
 _WHAT_TO_DO = "fix or delete that line, or remove the file to start the record again"
 
 
-def _row(line, previous, where, columns):
-    """A dict of floats from one line, after checking that its keys, whole numbers, follow
-    ``previous`` (the keys of the row before)."""
+def _row(line, previous, where, columns, keys):
+    """A dict of floats from one line, after checking that its ``keys`` first columns, whole
+    numbers, follow those of the row before, ``previous`` (None for the first)."""
     fields = next(csv.reader(io.StringIO(line)))
     if len(fields) != len(columns):
         raise MetricsError(f"{where}: {len(fields)} fields, not {len(columns)}; {_WHAT_TO_DO}")
@@ -125,13 +124,18 @@ def _row(line, previous, where, columns):
         row = {k: float(v) for k, v in zip(columns, fields)}
     except ValueError:
         raise MetricsError(f"{where}: not a row of numbers; {_WHAT_TO_DO}") from None
-    names = columns[: len(previous)]
-    keys = [row[k] for k in names]
-    if not (all(key.is_integer() for key in keys) and list(previous) < keys):
-        given = ", ".join(f"{name} {field}" for name, field in zip(names, fields))
-        before = ", ".join(f"{name} {key:g}" for name, key in zip(names, previous))
-        raise MetricsError(f"{where}: {given} does not follow {before}; {_WHAT_TO_DO}")
+    _check_order(row, fields, previous, columns[:keys], where)
     return row
+
+
+def _check_order(row, fields, previous, names, where):
+    """Raise unless the row's keys ``names`` are whole numbers that follow the row before."""
+    ours = [row[k] for k in names]
+    before = [-1] * len(names) if previous is None else [previous[k] for k in names]
+    if not (all(key.is_integer() for key in ours) and before < ours):
+        given = ", ".join(f"{name} {field}" for name, field in zip(names, fields))
+        after = ", ".join(f"{name} {key:g}" for name, key in zip(names, before))
+        raise MetricsError(f"{where}: {given} does not follow {after}; {_WHAT_TO_DO}")
 
 
 def _format(value):
