@@ -25,7 +25,9 @@ per distance k = 0..T in probe.csv (``COLUMNS``), the per-step values repeated
 on each row; ``plot`` draws probe.png from those rows.
 """
 
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -33,6 +35,7 @@ from . import nn, theory
 from .autograd import grad
 from .files import save_figure
 from .grad_mode import no_grad
+from .metrics import MetricsFile
 from .ops import stack
 
 #: probe.csv: a row per (step, k); the last four are the step's, on each of its rows (nan where
@@ -96,6 +99,17 @@ def _keep_norm(norms, k):
 
 
 # ---- probe.png ----------------------------------------------------------------------------------
+
+
+def read(folder):
+    """The probe of the run in ``folder``: its probe.csv, checked line by line as a run checks it
+    (``metrics.MetricsFile``; a warning goes to stderr), as ``table`` gives it."""
+    record = MetricsFile(Path(folder) / "probe.csv", _warn, COLUMNS, keys=2)
+    return table(record.read())
+
+
+def _warn(message):
+    print(message, file=sys.stderr)
 
 
 def table(rows):

@@ -3,7 +3,9 @@ weights' own spectra, it changes nothing in training, it is exact across a resum
 misuse is one line."""
 
 import csv
+import shlex
 import signal
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -416,3 +418,50 @@ def test_a_cell_can_be_probed_as_well_as_a_module():
     by_cell = probe.measure(net.rnn.cell(0), mg.tensor(x), loss)
     assert np.array_equal(by_module.norms, by_cell.norms)
     assert by_module.gate_mean == by_cell.gate_mean and isinstance(net.rnn, nn.LSTM)
+
+
+# ---- the runs docs/theory.md reads ------------------------------------------------------------
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "probe"
+
+
+def make_probe_commands():
+    """The commands of ``make probe`` (the Makefile), as {run folder name: arguments}."""
+    makefile = (DOCS.parent.parent / "Makefile").read_text()
+    recipe = makefile.split("\nprobe:", 1)[1].split("\n\n", 1)[0]
+    commands = [shlex.split(line)[3:] for line in recipe.splitlines() if "-m minigrad" in line]
+    return {Path(args[args.index("--out") + 1]).name: args for args in commands}
+
+
+def test_make_probe_runs_the_sigma_rnn_and_the_lstm_into_the_docs():
+    commands = make_probe_commands()
+    assert sorted(commands) == ["lstm", "sigmoid-rnn"]
+    for name, args in commands.items():
+        assert args[:4] == ["task", "adding", "--length", "50"] and "--plot" in args
+        assert sorted(p.name for p in (DOCS / name).iterdir()) == [
+            "config.json", "metrics.csv", "probe.csv", "probe.png"
+        ]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "steps"), [("sigmoid-rnn", 100), ("lstm", 50)])
+def test_the_runs_in_the_docs_are_what_make_probe_writes(tmp_path, name, steps):
+    """Their first probed steps, run again here with make probe's command, give the same rows."""
+    args = make_probe_commands()[name]
+    args[args.index("--out") + 1] = str(tmp_path / "run")
+    proc = minigrad(*args, "--steps", steps)  # the last --steps given counts
+    clean_exit(proc, 0, lines=0)
+    ours, theirs = probe_rows(tmp_path / "run"), probe_rows(DOCS / name)
+    assert ours[0] == theirs[0] and len(ours) == 1 + steps // 50 * 51
+    np.testing.assert_allclose(
+        np.array(ours[1:], dtype=float), np.array(theirs[1 : len(ours)], dtype=float), rtol=1e-9
+    )
+
+
+def test_the_sigma_rnns_curve_in_the_docs_stays_under_its_bound():
+    """‖∂L/∂h_{T−k}‖ ≤ ‖∂L/∂h_T‖·(γλ₁)^k at every probed step of the run docs/theory.md reads,
+    with γ = 1/4 and with the batch's γ_seen."""
+    steps, norms, scalars = probe.read(DOCS / "sigmoid-rnn")
+    k, lambda1 = np.arange(51), scalars["lambda1"][:, None]
+    assert norms.shape == (30, 51) and steps.tolist() == list(range(50, 1501, 50))
+    for gamma in (0.25, scalars["gamma_seen"][:, None]):
+        assert np.all(norms <= norms[:, :1] * (gamma * lambda1) ** k * (1 + 1e-12))
