@@ -210,11 +210,15 @@ def test_a_run_with_the_probe_trains_as_one_without_it_bit_for_bit(
     assert not (tmp_path / "probe-None" / "probe.csv").exists()
 
 
-def test_the_adding_task_trains_the_same_with_and_without_the_probe():
-    config = AddingConfig(length=8, model="gru", hidden=4, batch=8, steps=6)
-    plain = run_adding(config)[0]
-    probed = run_adding(AddingConfig(**{**config.to_dict(), "probe": 2}), probed=lambda *r: None)
-    assert plain == probed[0]
+@pytest.mark.parametrize("compiled", [True, False])
+def test_the_adding_task_trains_the_same_with_and_without_the_probe(compiled):
+    config = AddingConfig(length=8, model="gru", hidden=4, batch=8, steps=6, log_every=1)
+    plain, probed, readings = [], [], []
+    mse = run_adding(config, lambda *row: plain.append(row), compiled)[0]
+    with_probe = AddingConfig(**{**config.to_dict(), "probe": 2})
+    assert run_adding(with_probe, lambda *row: probed.append(row), compiled,
+                      lambda step, reading: readings.append(step))[0] == mse  # fmt: skip
+    assert plain == probed and len(plain) == 6 and readings == [2, 4, 6]
 
 
 def test_probe_csv_has_a_row_per_probed_step_and_distance(text_file, tmp_path):
