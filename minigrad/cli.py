@@ -26,7 +26,7 @@ from dataclasses import replace
 from . import options
 from .options import NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT, OptionError, argument_type
 from .signals import SIGNALS, Interrupted, as_interrupted, ignore_from_now, release_import_hold
-from .terminal import Status, duration, safe_output
+from .terminal import Status, duration, safe_output, warn
 
 
 class UsageError(Exception):
@@ -289,7 +289,7 @@ def run_sample(args):
 
     if not os.path.lexists(args.checkpoint):
         raise UsageError(f"no checkpoint at {args.checkpoint!r}")
-    model, vocab, path, step = load_for_sampling(args.checkpoint, say=_warn)
+    model, vocab, path, step = load_for_sampling(args.checkpoint, say=warn)
     text = generate(model, vocab, args.prime, args.length, args.temperature, args.seed)
     print(f"sampling from {path} (step {step})", file=sys.stderr)
     if step == 0:
@@ -297,10 +297,6 @@ def run_sample(args):
     if text:
         print(text)
     return 0
-
-
-def _warn(message):
-    print(message, file=sys.stderr)
 
 
 # ---- task -------------------------------------------------------------------------------------
@@ -346,7 +342,7 @@ def run_task(args):
         f"baseline (always predict 1) MSE = {BASELINE:.4f}"
     )
     out = config.out or default_folder(config, "adding-")
-    with RunFolder.create(out, _warn, numbered=config.out is None, columns=COLUMNS) as folder:
+    with RunFolder.create(out, warn, numbered=config.out is None, columns=COLUMNS) as folder:
         mse, seconds = _adding_in(folder, replace(config, out=str(folder.path)), args)
     print(
         f"final test MSE {mse_text(mse)} (baseline {BASELINE:.4f}) "

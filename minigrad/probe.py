@@ -25,7 +25,6 @@ per distance k = 0..T in probe.csv (``COLUMNS``), the per-step values repeated
 on each row; ``plot`` draws probe.png from those rows.
 """
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +36,7 @@ from .files import save_figure
 from .grad_mode import no_grad
 from .metrics import MetricsFile
 from .ops import stack
+from .terminal import warn
 
 #: probe.csv: a row per (step, k); the last four are the step's, on each of its rows (nan where
 #: they do not apply: γ_seen for the LSTM and GRU, the gate for the plain RNN)
@@ -104,12 +104,7 @@ def _keep_norm(norms, k):
 def read(folder):
     """The probe of the run in ``folder``: its probe.csv, checked line by line as a run checks it
     (``metrics.MetricsFile``; a warning goes to stderr), as ``table`` gives it."""
-    record = MetricsFile(Path(folder) / "probe.csv", _warn, COLUMNS, keys=2)
-    return table(record.read())
-
-
-def _warn(message):
-    print(message, file=sys.stderr)
+    return table(MetricsFile(Path(folder) / "probe.csv", warn, COLUMNS, keys=2).read())
 
 
 def table(rows):

@@ -304,6 +304,16 @@ def test_plot_draws_the_probe_beside_the_runs_other_pictures(
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_probe_read_checks_the_file_as_a_run_does_and_warns_of_a_cut_row(tmp_path, capsys):
+    (tmp_path / "probe.csv").write_text(
+        ",".join(probe.COLUMNS) + "\n2,0,1.0,3.0,2.0,0.25,nan\n2,1,0.5,3.0,2.0,0.25,nan\n4,0,1."
+    )
+    steps, norms, scalars = probe.read(tmp_path)
+    assert steps.tolist() == [2] and norms.tolist() == [[1.0, 0.5]]
+    assert scalars["lambda1"].tolist() == [3.0]
+    assert "the last row of" in capsys.readouterr().err
+
+
 def test_the_probes_table_puts_each_row_at_its_step_and_distance():
     rows = [{"step": s, "k": k, "grad_norm": 10.0 * s + k, "lambda1": s, "spectral_radius": 1.0,
              "gamma_seen": 0.25, "gate_mean": float("nan")} for s in (4, 8) for k in range(3)]  # fmt: skip
