@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint format demo bench rtrl-cost clean
+.PHONY: test lint format demo bench rtrl-cost probe clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,14 @@ bench: $(STAMP)
 # The σ-RNN gradient forward in time (RTRL) against BPTT: time and peak memory by H and T.
 rtrl-cost: $(STAMP)
 	$(BIN)/python benchmarks/rtrl.py
+
+# The probed runs of docs/theory.md's last section: the adding task at T = 50, the σ-RNN and then
+# the LSTM, probed every 50 steps; each run folder (config.json, metrics.csv, probe.csv and
+# probe.png) is written into docs/probe/. The same files on the same numpy and BLAS.
+probe: $(STAMP)
+	rm -rf docs/probe
+	$(BIN)/python -m minigrad task adding --length 50 --model rnn --nonlinearity sigmoid --probe 50 --plot --quiet --out docs/probe/sigmoid-rnn
+	$(BIN)/python -m minigrad task adding --length 50 --model lstm --probe 50 --plot --quiet --out docs/probe/lstm
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -21,11 +21,12 @@ import math
 import os
 import re
 import sys
+from dataclasses import replace
 
 from . import options
 from .options import NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT, OptionError, argument_type
 from .signals import SIGNALS, Interrupted, as_interrupted, ignore_from_now, release_import_hold
-from .terminal import Status, duration, safe_output
+from .terminal import Status, duration, safe_output, warn
 
 
 class UsageError(Exception):
@@ -159,7 +160,9 @@ def _add_train(commands):
                    help="continue the run in DIR (what may change: docs/training.md)")  # fmt: skip
     p.add_argument("--quiet", action="store_true", help="no live status line")
     p.add_argument(
-        "--plot", action="store_true", help="write loss.png and grad_norm.png to the run folder"
+        "--plot",
+        action="store_true",
+        help="write loss.png and grad_norm.png (and with --probe probe.png) to the run folder",
     )
     p.add_argument("--no-compile", action="store_true",
                    help="run the step eagerly, not traced and replayed (same results)")  # fmt: skip
@@ -246,8 +249,14 @@ def _summary(trainer, started_at, rows):
 
 
 def _plot(trainer):
-    loss, grad_norm = trainer.folder.plot(trainer.config.clip)
-    print(f"wrote {loss} and {grad_norm}")
+    c = trainer.config
+    loss, grad_norm = trainer.folder.plot(c.clip)
+    if c.probe is None:
+        print(f"wrote {loss} and {grad_norm}")
+        return
+    nonlinearity = c.nonlinearity if c.model == "rnn" else None
+    path = trainer.folder.plot_probe(nonlinearity, last_step_loss=False)
+    print(f"wrote {loss}, {grad_norm} and {path}")
 
 
 # ---- sample -----------------------------------------------------------------------------------
@@ -280,7 +289,7 @@ def run_sample(args):
 
     if not os.path.lexists(args.checkpoint):
         raise UsageError(f"no checkpoint at {args.checkpoint!r}")
-    model, vocab, path, step = load_for_sampling(args.checkpoint, say=_warn)
+    model, vocab, path, step = load_for_sampling(args.checkpoint, say=warn)
     text = generate(model, vocab, args.prime, args.length, args.temperature, args.seed)
     print(f"sampling from {path} (step {step})", file=sys.stderr)
     if step == 0:
@@ -288,10 +297,6 @@ def run_sample(args):
     if text:
         print(text)
     return 0
-
-
-def _warn(message):
-    print(message, file=sys.stderr)
 
 
 # ---- task -------------------------------------------------------------------------------------
@@ -304,35 +309,41 @@ def _add_task(commands):
         "task",
         help="long-range tasks: the adding problem",
         description="Train on the adding problem: the sum of two marked values among T. "
-        "Always predicting 1 scores an MSE of 1/6.",
+        "Always predicting 1 scores an MSE of 1/6. Each run writes a run folder (--out).",
     )
     p.add_argument("name", choices=("adding",), help="the task")
     options.add_arguments(p, AddingConfig)
     p.add_argument("--quiet", action="store_true", help="print the result only")
+    p.add_argument("--plot", action="store_true",
+                   help="with --probe: write probe.png to the run folder")  # fmt: skip
     p.add_argument("--no-compile", action="store_true",
                    help="run the step eagerly, not traced and replayed (same results)")  # fmt: skip
     p.set_defaults(run=run_task)
 
 
 def run_task(args):
+    """Train on the task in a run folder of its own: config.json, metrics.csv, and with
+    --probe probe.csv (and with --plot probe.png)."""
     from .options import check_applies
-    from .tasks import BASELINE, AddingConfig, run_adding
+    from .runfolder import RunFolder
+    from .tasks import BASELINE, COLUMNS, AddingConfig
+    from .train import default_folder
 
+    if args.plot and not matplotlib_available():
+        raise UsageError(f"--plot needs matplotlib; {PLOT_HINT}")
     given = options.given(args, AddingConfig)
     check_applies(AddingConfig, given, given)
     config = AddingConfig(**given)
+    if args.plot and config.probe is None:
+        raise UsageError("--plot draws the probe's picture (probe.png); give --probe too")
     name = config.model if config.model != "rnn" else f"{config.nonlinearity}-rnn"
     print(
         f"adding problem, T = {config.length}, {name}: "
         f"baseline (always predict 1) MSE = {BASELINE:.4f}"
     )
-
-    def report(step, train, test):
-        if not args.quiet:
-            print(f"step {step:>6}  train MSE {mse_text(train)}  test MSE {mse_text(test)}",
-                  flush=True)  # fmt: skip
-
-    mse, seconds = run_adding(config, report, compiled=not args.no_compile)
+    out = config.out or default_folder(config, "adding-")
+    with RunFolder.create(out, warn, numbered=config.out is None, columns=COLUMNS) as folder:
+        mse, seconds = _adding_in(folder, replace(config, out=str(folder.path)), args)
     print(
         f"final test MSE {mse_text(mse)} (baseline {BASELINE:.4f}) "
         f"after {config.steps} steps in {seconds:.0f}s"
@@ -345,6 +356,30 @@ def run_task(args):
         )
         return 1
     return 0
+
+
+def _adding_in(folder, config, args):
+    """Train on the adding task, writing its files to ``folder`` (a RunFolder) as it goes."""
+    from .tasks import run_adding
+
+    folder.write_config(config)
+    folder.start_record(probed=config.probe is not None)
+    print(f"run folder: {folder.path}", flush=True)
+
+    def report(step, train, test):
+        folder.log({"step": step, "train_mse": train, "test_mse": test})
+        if not args.quiet:
+            print(f"step {step:>6}  train MSE {mse_text(train)}  test MSE {mse_text(test)}",
+                  flush=True)  # fmt: skip
+
+    def probed(step, reading):
+        folder.log_probe(reading.rows(step))
+
+    result = run_adding(config, report, compiled=not args.no_compile, probed=probed)
+    if args.plot:
+        rnn = config.model == "rnn"
+        print(f"wrote {folder.plot_probe(config.nonlinearity if rnn else None)}")
+    return result
 
 
 def mse_text(value):

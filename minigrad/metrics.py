@@ -3,15 +3,17 @@
 A row holds ``COLUMNS``: the step, the training and validation bits per
 character, the gradient norm before clipping, the share of steps clipped,
 the learning rate, the rollbacks so far, and the speed and time (the two
-columns a resumed run does not reproduce).
+columns a resumed run does not reproduce). A record of other columns (the
+adding task's, probe.csv) is a ``MetricsFile`` too, made with its own
+``columns``; its first ``keys`` columns, the step first, name a row.
 
 Reading the file back (on ``--resume``, after a rollback, for ``--plot``)
 checks it line by line. A blank line is skipped (editors add one at the
 end). A last row without its line end was cut short by a kill while it was
 written: it is dropped, with a warning. Any other line that is not a row of
-numbers, with steps rising, is a one-line error naming the file and the
-line. A missing or empty file starts the record again from the header, with
-a warning when rows were lost.
+numbers, with steps (and the other keys) rising, is a one-line error naming
+the file and the line. A missing or empty file starts the record again from
+the header, with a warning when rows were lost.
 """
 
 import csv
@@ -30,24 +32,26 @@ class MetricsError(ValueError):
 
 
 class MetricsFile:
-    """A run folder's metrics.csv; ``say`` prints a warning."""
+    """A run folder's metrics.csv, or another record of ``columns`` whose first ``keys``
+    columns name a row (``probe.py``'s (step, k)); ``say`` prints a warning."""
 
-    def __init__(self, path, say):
+    def __init__(self, path, say, columns=COLUMNS, keys=1):
         self.path = path
         self.say = say
+        self.columns, self.keys = columns, keys
 
     def start(self):
         """A new record: the header only."""
         with replacing(self.path, "w", newline="", encoding="utf-8") as f:
-            csv.writer(f).writerow(COLUMNS)
+            csv.writer(f).writerow(self.columns)
 
-    def append(self, row):
-        """Add a row (a dict with every column); a file removed meanwhile starts again."""
+    def append(self, *rows):
+        """Add rows (dicts with every column); a file removed meanwhile starts again."""
         if not self.path.exists():
             self.say(f"warning: {self.path} was removed; it starts again from this row")
             self.start()
         with open(self.path, "a", newline="", encoding="utf-8") as f:
-            csv.writer(f).writerow([_format(row[k]) for k in COLUMNS])
+            csv.writer(f).writerows([_format(row[k]) for k in self.columns] for row in rows)
 
     def read(self):
         """The rows, as dicts of floats, after the checks above; [] for a missing file."""
@@ -60,7 +64,7 @@ class MetricsFile:
         return [row for row, _ in self._lines(raw)]
 
     def _lines(self, raw):
-        lines, cut = parse(raw, self.path)
+        lines, cut = parse(raw, self.path, self.columns, self.keys)
         if cut:
             self.say(f"warning: the last row of {self.path} was cut short (a write stopped "
                      "midway); it is dropped")  # fmt: skip
@@ -76,14 +80,14 @@ class MetricsFile:
             self.start()
             return
         lines = self._lines(self.path.read_bytes())
-        kept = [HEADER] + [line for row, line in lines if row["step"] <= step]
+        kept = [",".join(self.columns)] + [line for row, line in lines if row["step"] <= step]
         with replacing(self.path, "w", newline="", encoding="utf-8") as f:
             f.write("".join(line + "\r\n" for line in kept))  # csv's own line end
 
 
-def parse(raw, path):
-    """The rows of the bytes of a metrics file, each as (a dict of floats, its line as written),
-    and whether a cut-short last line was dropped."""
+def parse(raw, path, columns=COLUMNS, keys=1):
+    """The rows of the bytes of a record of ``columns``, each as (a dict of floats, its line as
+    written), and whether a cut-short last line was dropped."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -97,12 +101,12 @@ def parse(raw, path):
     if not lines:
         return [], cut
     n, header = lines[0]
-    if header.strip() != HEADER:
-        raise MetricsError(f"{path}, line {n}: not the header minigrad writes ({HEADER}); "
-                           f"{_WHAT_TO_DO}")  # fmt: skip
+    if header.strip() != ",".join(columns):
+        raise MetricsError(f"{path}, line {n}: not the header minigrad writes "
+                           f"({','.join(columns)}); {_WHAT_TO_DO}")  # fmt: skip
     rows = []
     for n, line in lines[1:]:
-        row = _row(line, rows[-1][0]["step"] if rows else -1, f"{path}, line {n}")
+        row = _row(line, rows[-1][0] if rows else None, f"{path}, line {n}", columns, keys)
         rows.append((row, line.rstrip("\r\n")))
     return rows, cut
 
@@ -110,20 +114,28 @@ def parse(raw, path):
 _WHAT_TO_DO = "fix or delete that line, or remove the file to start the record again"
 
 
-def _row(line, previous_step, where):
-    """A dict of floats from one line, after checking it."""
+def _row(line, previous, where, columns, keys):
+    """A dict of floats from one line, after checking that its ``keys`` first columns, whole
+    numbers, follow those of the row before, ``previous`` (None for the first)."""
     fields = next(csv.reader(io.StringIO(line)))
-    if len(fields) != len(COLUMNS):
-        raise MetricsError(f"{where}: {len(fields)} fields, not {len(COLUMNS)}; {_WHAT_TO_DO}")
+    if len(fields) != len(columns):
+        raise MetricsError(f"{where}: {len(fields)} fields, not {len(columns)}; {_WHAT_TO_DO}")
     try:
-        row = {k: float(v) for k, v in zip(COLUMNS, fields)}
+        row = {k: float(v) for k, v in zip(columns, fields)}
     except ValueError:
         raise MetricsError(f"{where}: not a row of numbers; {_WHAT_TO_DO}") from None
-    step = row["step"]
-    if not (step.is_integer() and previous_step < step):
-        raise MetricsError(f"{where}: step {fields[0]} does not follow step "
-                           f"{previous_step:g}; {_WHAT_TO_DO}")  # fmt: skip
+    _check_order(row, fields, previous, columns[:keys], where)
     return row
+
+
+def _check_order(row, fields, previous, names, where):
+    """Raise unless the row's keys ``names`` are whole numbers that follow the row before."""
+    ours = [row[k] for k in names]
+    before = [-1] * len(names) if previous is None else [previous[k] for k in names]
+    if not (all(key.is_integer() for key in ours) and before < ours):
+        given = ", ".join(f"{name} {field}" for name, field in zip(names, fields))
+        after = ", ".join(f"{name} {key:g}" for name, key in zip(names, before))
+        raise MetricsError(f"{where}: {given} does not follow {after}; {_WHAT_TO_DO}")
 
 
 def _format(value):

@@ -15,7 +15,10 @@ declaration come:
 * the refusal of an option given where it does not apply (``check_applies``),
   such as ``--nonlinearity`` with ``--model lstm``;
 * the resume rules (``Config.resumed``), which the library and the command
-  line both go through.
+  line both go through;
+* an option that may be given alone, without its value (``--probe``): it then
+  takes another option's value (``alone``, here ``--log-every``'s), settled
+  when the config is made (``settle``), so a resumed run's own value counts.
 """
 
 import argparse
@@ -79,7 +82,8 @@ class Option:
     """An option's declaration, beside its default on a dataclass field (see ``option``).
 
     ``applies`` is (field, values): the option applies only while that field has one of the
-    values, e.g. ``("model", ("rnn",))``; None means always."""
+    values, e.g. ``("model", ("rnn",))``; None means always. ``alone`` names the option whose
+    value it takes when given alone on the command line (None: it needs a value)."""
 
     help: str
     kind: Kind
@@ -87,6 +91,7 @@ class Option:
     resume: str = KEEP
     applies: tuple = None
     metavar: str = None
+    alone: str = None
 
 
 def option(default, help, kind, **declared):
@@ -155,10 +160,29 @@ def check_applies(cls, values, names):
     for name in inapplicable(cls, values):
         if name in names:
             on, allowed = next(f for f in options(cls) if f.name == name).metadata["option"].applies
+            allowed = " or ".join(map(str, allowed))
             raise OptionError(
-                f"{flag(name)} applies to {flag(on)} {' or '.join(allowed)} only, and this "
-                f"run's {flag(on)} is {values.get(on)}; leave {flag(name)} out"
+                f"{flag(name)} applies to {flag(on)} {allowed} only, and this run's {flag(on)} "
+                f"is {values.get(on)}; leave {flag(name)} out"
             )
+
+
+class _Alone:
+    """The value of an option given alone, until ``settle`` gives it its ``alone`` option's."""
+
+    def __repr__(self):
+        return "ALONE"
+
+
+ALONE = _Alone()
+
+
+def settle(config):
+    """Give each option of ``config`` given alone (its value ``ALONE``) the value of the option
+    its declaration names; in place, as a frozen dataclass's ``__post_init__`` may."""
+    for f in options(config):
+        if getattr(config, f.name) is ALONE:
+            object.__setattr__(config, f.name, getattr(config, f.metadata["option"].alone))
 
 
 def non_default(config):
@@ -172,10 +196,11 @@ def non_default(config):
 def add_arguments(parser, cls):
     """An argparse argument per option of ``cls``: its type checks the value as its Kind does,
     its help ends with the default, and it defaults to None, so that ``given`` can tell the
-    options a user gave."""
+    options a user gave. An option that may be given alone is ``ALONE`` when it is."""
     for f in options(cls):
         declared = f.metadata["option"]
         shown = f" ({f.default})" if f.default is not None else ""
+        alone = {"nargs": "?", "const": ALONE} if declared.alone else {}
         parser.add_argument(
             flag(f.name),
             type=argument_type(declared.kind),
@@ -183,6 +208,7 @@ def add_arguments(parser, cls):
             default=None,
             metavar=declared.metavar,
             help=declared.help + shown,
+            **alone,
         )
 
 
@@ -244,6 +270,10 @@ class Config:
     save_every: int = option(100, "steps between checkpoints", POSITIVE_INT, resume=CHANGE)
     log_every: int = option(50, "steps between metrics rows (with a validation pass)",
                             POSITIVE_INT, resume=CHANGE)  # fmt: skip
+    probe: int = option(None, "every EVERY steps, record in probe.csv how far the loss's "
+                        "gradient reaches back through the recurrent layer (given alone: every "
+                        "--log-every steps)", POSITIVE_INT, resume=CHANGE,
+                        applies=("layers", (1,)), metavar="EVERY", alone="log_every")  # fmt: skip
     val_chars: int = option(16384, "validation characters to predict, at most", POSITIVE_INT)
     max_rollbacks: int = option(5, "rollbacks allowed before giving up", NON_NEGATIVE_INT,
                                 resume=CHANGE)  # fmt: skip
@@ -255,6 +285,7 @@ class Config:
                         "character)", TEXT, resume=CHANGE)  # fmt: skip
 
     def __post_init__(self):
+        settle(self)
         values = values_of(self)
         check(Config, values)
         check_applies(Config, values, non_default(self))

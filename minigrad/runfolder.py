@@ -8,9 +8,15 @@ The run writes these files, and nothing else, in its folder:
 ``metrics.csv``             the record: a row per logged step (``metrics.py``)
 ``checkpoint.npz``          the state every ``save_every`` steps; a rollback returns here
 ``latest.npz``              the state off that grid (a signal, a run's end)
+``probe.csv``               with ``--probe``: a row per probed step and distance k
 ``loss.png``                with ``--plot``, and ``grad_norm.png`` beside it
+``probe.png``               with ``--plot`` and ``--probe`` (``probe.py``)
 ``.minigrad-train.lock``    held (``flock``) by the process training in the folder
 ==========================  =======================================================
+
+The adding task's folder (``task adding``) holds config.json, a metrics.csv
+of its own columns, probe.csv and probe.png, under the same rules, and no
+checkpoint.
 
 A checkpoint is a ``RunState``, written by ``RunFolder.save`` through
 ``minigrad.save`` (atomic: a kill at any moment leaves the old file or the
@@ -36,11 +42,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import optim
+from . import optim, probe
 from .corpus import CorpusError, Vocabulary
 from .creation import from_numpy
 from .files import is_temporary, replacing
-from .metrics import MetricsFile, plot_metrics
+from .metrics import COLUMNS, MetricsFile, plot_metrics
 from .models import build_model, flat_state
 from .options import Config, OptionError
 from .random import get_rng_state, set_rng_state
@@ -50,9 +56,11 @@ CONFIG = "config.json"
 METRICS = "metrics.csv"
 CHECKPOINT = "checkpoint.npz"  # step 0 and every save_every steps: rollbacks return here
 LATEST = "latest.npz"  # a state off that grid (a signal, a run's end); resume takes the newer
+PROBE = "probe.csv"  # with --probe
 PLOTS = ("loss.png", "grad_norm.png")
-RUN_FILES = (CONFIG, METRICS, CHECKPOINT, LATEST)  # what makes a folder a run's
-FILES = (*RUN_FILES, *PLOTS)  # every file a run writes, besides its lock
+PROBE_PLOT = "probe.png"  # with --plot and --probe
+RUN_FILES = (CONFIG, METRICS, CHECKPOINT, LATEST, PROBE)  # what makes a folder a run's
+FILES = (*RUN_FILES, *PLOTS, PROBE_PLOT)  # every file a run writes, besides its lock
 LOCK = ".minigrad-train.lock"
 
 
@@ -288,22 +296,24 @@ def read_newest(folder, say):
 
 class RunFolder:
     """A run folder held by this process: ``create`` one for a new run, or ``open`` one to
-    resume. It knows every file the run writes, and its lock; ``say`` prints a warning."""
+    resume. It knows every file the run writes, and its lock; ``say`` prints a warning.
+    ``columns`` are metrics.csv's (the adding task's differ from training's)."""
 
-    def __init__(self, path, say):
+    def __init__(self, path, say, columns=COLUMNS):
         self.path = Path(path)
         self.say = say
         self.lock = None
-        self.metrics = MetricsFile(self.path / METRICS, say)
+        self.metrics = MetricsFile(self.path / METRICS, say, columns)
+        self.probe = MetricsFile(self.path / PROBE, say, probe.COLUMNS, keys=2)
         self.steps = {}  # file name: the step of the state in it, as far as this process knows
 
     @classmethod
-    def create(cls, path, say, numbered=False):
+    def create(cls, path, say, numbered=False, columns=COLUMNS):
         """A new run's folder, made if need be and locked. With ``numbered``, a folder that
         exists already is not used: ``path-2``, ``path-3``... instead (two runs started in
         the same second). A folder holding any of the run's files is refused before it is
         locked, and again once it is (another process may have started meanwhile)."""
-        folder = cls(_make_folder(Path(path), numbered), say)
+        folder = cls(_make_folder(Path(path), numbered), say, columns)
         folder._refuse_files()
         folder._acquire(status=2)
         try:
@@ -435,14 +445,26 @@ class RunFolder:
 
         self._writing(write, f"write {CONFIG}")
 
-    def start_record(self):
+    def start_record(self, probed=False):
+        """metrics.csv's header, and with ``probed`` probe.csv's."""
         self._writing(self.metrics.start, f"write {METRICS}")
+        if probed:
+            self._writing(self.probe.start, f"write {PROBE}")
 
     def log(self, row):
         self._writing(lambda: self.metrics.append(row), f"write {METRICS}")
 
-    def keep_rows_until(self, step):
+    def log_probe(self, rows):
+        self._writing(lambda: self.probe.append(*rows), f"write {PROBE}")
+
+    def keep_rows_until(self, step, probed=False):
+        """Keep the rows of metrics.csv and probe.csv up to ``step``; with ``probed``, a
+        probe.csv the run lacks (the probe is new to it) is started."""
         self._writing(lambda: self.metrics.keep_until(step), f"write {METRICS}")
+        if os.path.lexists(self.probe.path):
+            self._writing(lambda: self.probe.keep_until(step), f"write {PROBE}")
+        elif probed:
+            self._writing(self.probe.start, f"write {PROBE}")
 
     def plot(self, clip):
         """loss.png and grad_norm.png from metrics.csv (``metrics.plot_metrics``); their
@@ -451,6 +473,14 @@ class RunFolder:
         rows = self.metrics.read()
         self._writing(lambda: plot_metrics(rows, clip, loss, grad_norm), "write the plots")
         return loss, grad_norm
+
+    def plot_probe(self, nonlinearity=None, last_step_loss=True):
+        """probe.png from probe.csv (``probe.plot``; the arguments are its); its path."""
+        path = self.path / PROBE_PLOT
+        rows = self.probe.read()
+        self._writing(lambda: probe.plot(rows, path, nonlinearity, last_step_loss),
+                      "write the plots")  # fmt: skip
+        return path
 
     # ---- failures -------------------------------------------------------------------------
 

@@ -49,6 +49,11 @@ def safe_output():
             stream.reconfigure(errors=ERRORS)
 
 
+def warn(message):
+    """A warning, a line of its own on stderr (a ``say`` for the files a command reads)."""
+    print(message, file=sys.stderr)
+
+
 def duration(seconds):
     """A duration as a person reads it: 42s, 3m07s, 5h07m, 12d05h; beyond 99 days, "> 99 days"."""
     if not math.isfinite(seconds):

@@ -36,6 +36,7 @@ from . import nn
 from .autograd import forward_ad, grad
 from .creation import zeros
 from .grad_mode import no_grad
+from .ops import stack
 from .random import default_generator
 from .tensor import Tensor
 from .utils.checkpoint import checkpoint
@@ -162,8 +163,14 @@ def _rnn_cell(model):
 
 
 def preactivation(model, x, h):
-    """z = W_ih x + b_ih + W_hh h + b_hh for one unbatched step (x: (H_in,), h: (H,))."""
-    cell = _rnn_cell(model)
+    """z = W_ih x + b_ih + W_hh h + b_hh for one step (x: (H_in,) or (N, H_in), h: (H,) or
+    (N, H); or for every step at once, x: (T, N, H_in) with h: (T, N, H) the states before).
+
+    For an LSTM or a GRU, z holds every gate's block side by side, (..., G·H) in the cell's
+    order (i, f, g, o; r, z, n). The GRU's candidate n is not this sum (its hidden part is
+    multiplied by r first); its r and z blocks are.
+    """
+    cell = _cell(model)
     z = x @ cell.weight_ih.T + h @ cell.weight_hh.T
     if cell.bias_ih is not None:
         z = z + cell.bias_ih + cell.bias_hh
@@ -205,36 +212,47 @@ def ordered_product(jacobians, k, t):
 # ---- gradient flow measured by the engine ----------------------------------------------------
 
 
-def unroll(model, xs, h0=None):
+def unroll(model, xs, h0=None, retain_grad=True):
     """Run the model's cell over xs: (T, H_in) or (T, N, H_in), keeping every hidden state.
 
-    Returns [h_0, h_1, ..., h_T]; each keeps its ``.grad`` after backward
-    (``retain_grad``), and h_0 is a leaf that requires grad. For an LSTM, h is
-    the hidden state (its cell state c flows alongside).
+    Returns [h_0, h_1, ..., h_T]; h_0 is a leaf that requires grad, and with
+    ``retain_grad`` each state keeps its ``.grad`` after backward (without it,
+    a hook registered on a state sees its gradient: ``minigrad.probe``). For an
+    LSTM, h is the hidden state (its cell state c flows alongside, from zeros, or
+    from c_0 when h0 is the pair (h_0, c_0)). h0 and c_0 are detached first.
     """
     cell = _cell(model)
     xs = xs if isinstance(xs, Tensor) else Tensor(xs)
     shape = (*xs.shape[1:-1], cell.hidden_size)
+    h0, c0 = h0 if isinstance(h0, tuple) else (h0, None)
     h = (zeros(*shape, dtype=cell.weight_hh.dtype) if h0 is None else h0.detach()).requires_grad_()
-    state = (h, zeros(*shape, dtype=h.dtype)) if isinstance(cell, nn.LSTMCell) else h
+    if isinstance(cell, nn.LSTMCell):
+        state = (h, zeros(*shape, dtype=h.dtype) if c0 is None else c0.detach())
+    else:
+        state = h
     states = [h]
     for x in xs.unbind(0):
         state = cell(x, state)
         h = state[0] if isinstance(state, tuple) else state
-        h.retain_grad()
+        if retain_grad:
+            h.retain_grad()
         states.append(h)
     return states
 
 
-def gradient_norms(model, xs, h0=None, loss=None):
-    """‖∂L/∂h_k‖ for k = 0, ..., T, where L = loss(h_T) is a loss at the last step.
+def gradient_norms(model, xs, h0=None, loss=None, every_step=False):
+    """‖∂L/∂h_k‖ for k = 0, ..., T, where L = loss(h_T) is a loss at the last step, or, with
+    ``every_step``, L = loss([h_1, ..., h_T]), a loss that reads every step (a language
+    model's).
 
-    ``loss`` defaults to Σ h_T (a fixed linear read-out). Measured by the engine
-    with ``retain_grad`` on every hidden state.
+    ``loss`` defaults to Σ h_T (a fixed linear read-out), or Σ_t Σ h_t. Measured
+    by the engine with ``retain_grad`` on every hidden state; h0 as ``unroll``'s.
     """
     states = unroll(model, xs, h0)
-    value = states[-1].sum() if loss is None else loss(states[-1])
-    value.backward()
+    read = states[1:] if every_step else states[-1]
+    if loss is None:
+        loss = (lambda hs: stack(hs).sum()) if every_step else (lambda h: h.sum())
+    loss(read).backward()
     return np.array([np.linalg.norm(h.grad.data) for h in states])
 
 

@@ -29,12 +29,13 @@ from dataclasses import replace
 import numpy as np
 
 from . import functional as F
-from . import nn, optim
+from . import nn, optim, probe
 from .compiler import CompiledFunction
 from .corpus import CorpusError, TextData, bits, load_text
 from .creation import from_numpy
 from .grad_mode import no_grad
 from .models import evaluating, flat_state, unflat_state
+from .ops import stack
 from .options import Config, values_of
 from .runfolder import CHECKPOINT, CONFIG, LATEST, RunFolder, RunState, check_data
 from .signals import SIGNALS, Interrupted
@@ -82,6 +83,7 @@ class Trainer:
         self.signals = signals or SIGNALS
         self.last_val = self.last_norm = self.last_loss = float("nan")
         self.fault = None  # why the last step did not count
+        self.reading = None  # the probe's reading of the last step (--probe), or None
         self.rows = []  # the rows logged by run()
         self.clock = Clock()
         with self.signals.hold():
@@ -103,12 +105,14 @@ class Trainer:
         """Forward, backward, clip and update on the next chunk. Returns False, with the reason
         in ``fault``, when the loss, the gradient norm or the updated parameters are not
         finite: the step does not count (the model is then to be rolled back)."""
-        s = self.state
+        s, every = self.state, self.config.probe
         inputs, targets, restart = self.data.train.get(s.step)
         if restart:
             s.hidden = None
         # An exploding run overflows here; that is detected below and rolled back.
         with np.errstate(over="ignore", invalid="ignore"):
+            probed = every is not None and (s.step + 1) % every == 0
+            self.reading = self.probe_step(inputs, targets) if probed else None
             loss, *hidden = self.loss_and_state(
                 from_numpy(inputs), from_numpy(targets), *flat_state(s.hidden)
             )
@@ -140,8 +144,24 @@ class Trainer:
     def _loss_and_state(self, inputs, targets, *state):
         """The mean cross-entropy of a chunk, and the final state (its tensors, flat)."""
         logits, hidden = self.state.model(inputs, unflat_state(state))
-        loss = F.cross_entropy(logits.reshape(-1, len(self.data.vocab)), targets.reshape(-1))
-        return (loss, *flat_state(hidden))
+        return (self._loss(logits, targets), *flat_state(hidden))
+
+    def _loss(self, logits, targets):
+        return F.cross_entropy(logits.reshape(-1, len(self.data.vocab)), targets.reshape(-1))
+
+    def probe_step(self, inputs, targets):
+        """The probe's Reading (``probe.measure``) of the step about to train on ``inputs``, from
+        the carried state, for the step's loss: the mean cross-entropy over every step of the
+        chunk, without dropout (its draws would change the run's random stream)."""
+        model, targets = self.state.model, from_numpy(targets)
+        with no_grad():
+            xs = model.embedding(from_numpy(inputs))
+        h0 = unflat_state(t[0] for t in flat_state(self.state.hidden))  # the one layer's
+
+        def loss(states):
+            return self._loss(model.head(stack(states)), targets)
+
+        return probe.measure(model.rnn.cell(0), xs, loss, h0)
 
     def rollback(self):
         """Back to the last checkpoint with half the learning rate (or stop)."""
@@ -156,7 +176,7 @@ class Trainer:
         for group, rate in zip(s.optimizer.param_groups, rates):
             group["lr"] = rate  # the checkpoint holds an older rate; halve the current one
         folder.drop_latest()  # ahead of the step rolled back to
-        folder.keep_rows_until(s.step)
+        folder.keep_rows_until(s.step, probed=self.config.probe is not None)
         self.rows = [row for row in self.rows if row["step"] <= s.step]
         new_lr = optim.lr_scheduler.scale_lr_(s.optimizer, 0.5)[0]
         self.status.say(
@@ -234,6 +254,8 @@ class Trainer:
             if not self.train_step_or_rollback():
                 continue
             self.clock.steps += 1
+            if self.reading is not None:
+                self.folder.log_probe(self.reading.rows(s.step))
             if s.step % c.log_every == 0:
                 self.log()
             else:
@@ -302,9 +324,10 @@ def validation_bits(model, data):
 # ---- setting a run up ---------------------------------------------------------------------------
 
 
-def default_folder(config):
-    """Where a run goes without --out: runs/MODEL-YYYYMMDD-HHMMSS (numbered if taken)."""
-    return os.path.join("runs", f"{config.model}-{time.strftime('%Y%m%d-%H%M%S')}")
+def default_folder(config, prefix=""):
+    """Where a run goes without --out: runs/MODEL-YYYYMMDD-HHMMSS (numbered if taken), the
+    adding task's runs/adding-MODEL-... (``prefix`` "adding-")."""
+    return os.path.join("runs", f"{prefix}{config.model}-{time.strftime('%Y%m%d-%H%M%S')}")
 
 
 def _start(config, out, signals, say):
@@ -320,7 +343,7 @@ def _start(config, out, signals, say):
         state.config = replace(config, out=str(folder.path))
         folder.save(state, on_grid=True)
         folder.write_config(state.config)
-        folder.start_record()
+        folder.start_record(probed=config.probe is not None)
     except BaseException:
         folder.release()
         raise
@@ -352,7 +375,7 @@ def _resume(changes, out, signals, say):
             folder.save(state, on_grid=True)
         elif LATEST in unreadable:
             folder.drop_latest()
-        folder.keep_rows_until(state.step)
+        folder.keep_rows_until(state.step, probed=state.config.probe is not None)
         folder.write_config(state.config)
     except BaseException:
         folder.release()

@@ -21,6 +21,7 @@ from minigrad.options import (
     Kind,
     OptionError,
     add_arguments,
+    flag,
     given,
     options,
 )
@@ -51,10 +52,10 @@ def test_task_shares_trains_declarations_with_defaults_of_its_own():
         assert mine.kind is train.kind and mine.choices == train.choices
         assert mine.applies == train.applies
     assert [n for n in ours if ours[n].default != theirs.get(n, ours[n]).default] == [
-        "model", "hidden", "batch", "steps", "lr"
+        "model", "hidden", "batch", "steps", "lr", "log_every"
     ]  # fmt: skip
     assert flags(cli.build_parser(), "task") == {
-        "-h", "--help", "--quiet", "--no-compile", *("--" + name for name in ours)
+        "-h", "--help", "--quiet", "--plot", "--no-compile", *(flag(name) for name in ours)
     }  # fmt: skip
 
 
@@ -105,7 +106,7 @@ def test_from_dict_ignores_unknown_options_and_names_the_file_for_a_bad_value():
 def test_each_option_says_whether_a_resumed_run_may_change_it():
     rules = {f.name: f.metadata["option"].resume for f in options(Config)}
     assert {name for name, rule in rules.items() if rule == CHANGE} == {
-        "steps", "lr", "save_every", "log_every", "max_rollbacks", "sample_length",
+        "steps", "lr", "save_every", "log_every", "probe", "max_rollbacks", "sample_length",
         "temperature", "prime"
     }  # fmt: skip
     assert rules["hidden"] == rules["model"] == rules["seed"] == KEEP

@@ -335,6 +335,28 @@ def test_keeping_rows_drops_later_ones_and_keeps_each_line_as_written(tmp_path):
     assert len(said) == 1 and "was cut short" in said[0]
 
 
+def test_a_record_of_other_columns_is_checked_by_them_and_its_rows_rise_in_every_key(tmp_path):
+    record = MetricsFile(tmp_path / "probe.csv", print, ("step", "k", "norm"), keys=2)
+    record.start()
+    record.append({"step": 5, "k": 0, "norm": 1.0}, {"step": 5, "k": 1, "norm": 0.5})
+    record.append({"step": 10, "k": 0, "norm": 2.0})
+    assert record.path.read_text().splitlines() == ["step,k,norm", "5,0,1.0", "5,1,0.5", "10,0,2.0"]
+    assert [(r["step"], r["k"]) for r in record.read()] == [(5, 0), (5, 1), (10, 0)]
+    record.keep_until(5)
+    assert [(r["step"], r["k"]) for r in record.read()] == [(5, 0), (5, 1)]
+    with open(record.path, "a") as f:
+        f.write("5,0,3.0\n")
+    with pytest.raises(MetricsError, match=r"probe.csv, line 4: step 5, k 0 does not follow step "
+                       r"5, k 1; fix or delete that line"):  # fmt: skip
+        record.read()
+
+
+def test_a_record_read_with_other_columns_names_the_header_it_wanted(tmp_path):
+    (tmp_path / "metrics.csv").write_text(f"{HEADER}\n")
+    with pytest.raises(MetricsError, match=r"line 1: not the header minigrad writes \(step,mse\)"):
+        MetricsFile(tmp_path / "metrics.csv", print, ("step", "mse")).read()
+
+
 def test_resuming_in_process_falls_back_from_a_corrupt_latest(text_file, tmp_path, capsys):
     from minigrad import cli
 

@@ -15,7 +15,7 @@ from minigrad import signals
 from minigrad.metrics import DETERMINISTIC
 from minigrad.runfolder import LATEST
 from minigrad.terminal import ASCII, safe_output
-from tests.usage import LONG, TINY, clean_exit, command, minigrad, spawn
+from tests.usage import LONG, TINY, clean_exit, command, minigrad, spawn, stopped
 
 
 def rows(out):
@@ -32,12 +32,8 @@ def test_sighup_saves_like_sigterm_and_the_run_resumes_exactly(text_file, tmp_pa
              "1", "--save-every", "4", "--sample-length", "0"]  # fmt: skip
     proc = minigrad("train", "--text", text_file, "--out", whole, "--steps", "14", *train)
     assert proc.returncode == 0, proc.stderr
-    proc = spawn("train", "--text", text_file, "--out", parts, "--steps", "100000", *train)
-    for _ in range(5):
-        proc.stderr.readline()
-    proc.send_signal(signal.SIGHUP)
-    _, err = proc.communicate(timeout=60)
-    proc.stderr = err
+    proc = stopped(signal.SIGHUP, 5, "train", "--text", text_file, "--out", parts, "--steps",
+                   "100000", *train)  # fmt: skip
     step = mg.load(parts / LATEST)["step"]
     clean_exit(proc, 129, f"SIGHUP at step {step}: the run is saved in {parts}",
                f"continue with: python -m minigrad train --resume {parts}")  # fmt: skip
@@ -119,7 +115,9 @@ def test_imported_as_a_library_minigrad_leaves_signals_alone():
 
 
 def test_a_signal_outside_training_stops_a_command_at_once(tmp_path):
-    proc = spawn("task", "adding", "--steps", "100000", "--hidden", "4", "--batch", "4")
+    proc = spawn(
+        "task", "adding", "--steps", "100000", "--hidden", "4", "--batch", "4", cwd=tmp_path
+    )
     proc.stdout.readline()  # the baseline: the task is under way
     proc.send_signal(signal.SIGHUP)
     _, err = proc.communicate(timeout=60)

@@ -37,7 +37,7 @@ def test_run_adding_reports_and_returns_a_finite_test_mse():
     seen = []
     small = dict(length=6, hidden=4, batch=8, steps=4)
     mse, seconds = run_adding(
-        AddingConfig(model="gru", **small), lambda *r: seen.append(r), every=2
+        AddingConfig(model="gru", log_every=2, **small), lambda *r: seen.append(r)
     )
     assert np.isfinite(mse) and seconds >= 0 and [r[0] for r in seen] == [2, 4]
     mse_rnn, _ = run_adding(AddingConfig(model="rnn", nonlinearity="sigmoid", clip=0.0, **small))
@@ -45,12 +45,14 @@ def test_run_adding_reports_and_returns_a_finite_test_mse():
     assert np.isfinite(mse_rnn) and np.isfinite(mse_lstm)
 
 
-def test_task_command_prints_the_baseline_and_the_result(capsys):
+def test_task_command_prints_the_baseline_and_the_result(capsys, tmp_path):
     assert (
         cli.main(
             [
                 "task",
                 "adding",
+                "--out",
+                str(tmp_path / "run"),
                 "--length",
                 "6",
                 "--steps",

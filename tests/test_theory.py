@@ -152,3 +152,52 @@ def test_rtrl_checks_its_arguments_before_the_first_step():
     without = {k: v for k, v in params.items() if k != "rnn.weight_hh_l0"}
     with pytest.raises(ValueError, match="rtrl_sensitivities: params lacks rnn.weight_hh_l0$"):
         theory.rtrl_sensitivities(without, inputs)
+
+
+# ---- gradient flow: unroll and gradient_norms ----------------------------------------------------
+
+
+def test_unroll_without_retain_grad_leaves_the_states_gradients_to_hooks():
+    mg.manual_seed(0)
+    states = theory.unroll(nn.RNN(2, 3), mg.randn(4, 5, 2), retain_grad=False)
+    seen = []
+    states[2].register_hook(lambda g: seen.append(g.shape))
+    states[-1].sum().backward()
+    assert seen == [(5, 3)] and all(h.grad is None for h in states[1:])
+
+
+def test_unroll_of_an_lstm_starts_from_a_given_cell_state():
+    mg.manual_seed(0)
+    lstm, xs = nn.LSTM(2, 3), mg.randn(4, 5, 2)
+    h0, c0 = mg.randn(5, 3), mg.randn(5, 3)
+    _, (h_n, _) = lstm(xs, (h0.unsqueeze(0), c0.unsqueeze(0)))
+    states = theory.unroll(lstm, xs, (h0, c0))
+    assert np.array_equal(states[0].data, h0.data)
+    assert np.allclose(states[-1].data, h_n.data[0], rtol=1e-14, atol=0)
+    zeros_c = theory.unroll(lstm, xs, h0)[-1]
+    assert not np.allclose(zeros_c.data, h_n.data[0])  # c_0 = 0 is another start
+
+
+def test_gradient_norms_of_a_loss_at_every_step_are_the_engines():
+    mg.manual_seed(0)
+    gru, xs = nn.GRU(2, 3), mg.randn(6, 4, 2)
+    norms = theory.gradient_norms(
+        gru, xs, every_step=True, loss=lambda hs: (mg.stack(hs) ** 2).sum()
+    )
+    states = theory.unroll(gru, xs)
+    (mg.stack(states[1:]) ** 2).sum().backward()
+    assert norms.tolist() == [np.linalg.norm(h.grad.data) for h in states]
+    default = theory.gradient_norms(gru, xs, every_step=True)
+    states = theory.unroll(gru, xs)
+    mg.stack(states[1:]).sum().backward()
+    assert default.tolist() == [np.linalg.norm(h.grad.data) for h in states]
+
+
+def test_a_gated_cells_preactivation_holds_every_gate_side_by_side():
+    mg.manual_seed(0)
+    lstm = nn.LSTMCell(2, 3)
+    x, h = mg.randn(5, 2), mg.randn(5, 3)
+    z = theory.preactivation(lstm, x, h).data
+    w = lambda p: p.data  # noqa: E731
+    expected = x.data @ w(lstm.weight_ih).T + w(lstm.bias_ih) + h.data @ w(lstm.weight_hh).T
+    assert z.shape == (5, 12) and np.allclose(z, expected + w(lstm.bias_hh), rtol=1e-14, atol=0)

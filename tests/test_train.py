@@ -484,7 +484,7 @@ def test_no_compile_is_an_option_of_train_and_task_and_of_a_resumed_run(text_fil
     assert resumed.returncode == 0 and "Traceback" not in resumed.stderr, resumed.stderr
     task = subprocess.run([*command, "task", "adding", "--length", "6", "--hidden", "4",
                            "--batch", "8", "--steps", "2", "--no-compile", "--quiet"],
-                          capture_output=True, text=True)  # fmt: skip
+                          capture_output=True, text=True, cwd=tmp_path)  # fmt: skip
     assert task.returncode == 0 and "final test MSE" in task.stdout, task.stderr
 
 

@@ -37,6 +37,18 @@ def spawn(*args, user=False, env=None, cwd=None):
                             stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
 
 
+def stopped(signum, lines, *args):
+    """``python -m minigrad ARGS`` stopped by ``signum`` once it has written ``lines`` lines on
+    stderr (status lines: training is under way); it has ended, and its ``stderr`` is the
+    text it wrote."""
+    proc = spawn(*args)
+    for _ in range(lines):
+        proc.stderr.readline()
+    proc.send_signal(signum)
+    _, proc.stderr = proc.communicate(timeout=60)
+    return proc
+
+
 def can_meet_permissions():
     """Whether a test can run minigrad as someone whom file permissions bind."""
     return os.geteuid() != 0 or shutil.which("setpriv") is not None
