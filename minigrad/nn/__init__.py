@@ -1,8 +1,9 @@
-"""Layers, as in ``torch.nn``: Module and Parameter, Linear, Embedding, Dropout, Sequential, the
-recurrent layers (RNN, LSTM, GRU and their cells), losses, ``init`` and ``utils`` (clipping)."""
+"""Layers, as in ``torch.nn``: Module and Parameter, the containers (Sequential, ModuleList,
+ModuleDict, ParameterList), Linear, Embedding, Dropout, the recurrent layers (RNN, LSTM, GRU and
+their cells), losses, ``init`` and ``utils`` (clipping)."""
 
 from . import init, utils
-from .container import Sequential
+from .container import ModuleDict, ModuleList, ParameterList, Sequential
 from .dropout import Dropout
 from .linear import Embedding, Linear
 from .loss import CrossEntropyLoss, MSELoss
@@ -22,7 +23,10 @@ __all__ = [
     "Linear",
     "MSELoss",
     "Module",
+    "ModuleDict",
+    "ModuleList",
     "Parameter",
+    "ParameterList",
     "RNNCell",
     "Sequential",
     "init",

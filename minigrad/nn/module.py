@@ -92,7 +92,21 @@ class Module:
         self._buffers[name] = tensor
 
     def add_module(self, name, module):
-        setattr(self, name, module)
+        """Register ``module`` (a Module, or None) as the child ``name``, as PyTorch does: the
+        name must be a non-empty str without a dot, and not another attribute's name."""
+        if not isinstance(name, str):
+            raise TypeError(f"add_module: the name must be a str, got {type(name).__name__}")
+        if name == "" or "." in name:
+            raise ValueError(f"add_module: the name must be non-empty, without '.', got {name!r}")
+        if hasattr(self, name) and name not in self._modules:
+            owner = type(self).__name__
+            raise ValueError(f"add_module: {owner} already has an attribute named {name!r}")
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: expected a Module or None, got {type(module).__name__}")
+        self._modules[name] = module
+        object.__setattr__(self, name, module)
+
+    register_module = add_module
 
     # ---- calling ------------------------------------------------------------------------------
 
@@ -155,6 +169,17 @@ class Module:
     def buffers(self):
         for _, buffer in self.named_buffers():
             yield buffer
+
+    def apply(self, fn):
+        """Call ``fn(module)`` on every sub-module, children before parents, ending with this
+        module, as PyTorch's ``apply``; returns self. Its use is initialisation:
+        ``model.apply(init_weights)`` with ``init_weights`` testing ``isinstance(m, nn.Linear)``."""
+        if not callable(fn):
+            raise TypeError(f"apply: expected a function of a module, got {type(fn).__name__}")
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
 
     # ---- modes and gradients ------------------------------------------------------------------
 
