@@ -1,12 +1,12 @@
 """Layers, as in ``torch.nn``: Module and Parameter, the containers (Sequential, ModuleList,
 ModuleDict, ParameterList), Linear, Embedding, Dropout, the recurrent layers (RNN, LSTM, GRU and
-their cells), losses, ``init`` and ``utils`` (clipping)."""
+their cells), losses, ``functional`` (F), ``init`` and ``utils`` (clipping)."""
 
-from . import init, utils
+from . import functional, init, utils
 from .container import ModuleDict, ModuleList, ParameterList, Sequential
 from .dropout import Dropout
 from .linear import Embedding, Linear
-from .loss import CrossEntropyLoss, MSELoss
+from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .module import Module
 from .parameter import Parameter
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
@@ -15,6 +15,7 @@ __all__ = [
     "GRU",
     "LSTM",
     "RNN",
+    "BCEWithLogitsLoss",
     "CrossEntropyLoss",
     "Dropout",
     "Embedding",
@@ -22,6 +23,7 @@ __all__ = [
     "LSTMCell",
     "Linear",
     "MSELoss",
+    "NLLLoss",
     "Module",
     "ModuleDict",
     "ModuleList",
@@ -29,6 +31,7 @@ __all__ = [
     "ParameterList",
     "RNNCell",
     "Sequential",
+    "functional",
     "init",
     "utils",
 ]
