@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ..array_methods import check_requires_grad
 from ..switches import mode
 from ..tensor import Tensor
 from .parameter import Parameter
@@ -201,6 +202,8 @@ class Module:
                 param.grad.zero_()
 
     def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` (True or False) on every parameter; returns self."""
+        requires_grad = check_requires_grad(requires_grad, f"{type(self).__name__}.requires_grad_")
         for param in self.parameters():
             param.requires_grad_(requires_grad)
         return self
