@@ -57,9 +57,9 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # no
     return out if bias is None else out + bias
 
 
-def _check_layer_norm(input, normalized_shape, weight, bias, eps):  # noqa: A002
+def _check_layer_norm(input, shape, weight, bias, eps):  # noqa: A002
     """layer_norm's arguments checked; returns the normalized shape as a tuple."""
-    shape = _normalized_shape(normalized_shape)
+    shape = normalized_shape(shape, "layer_norm")
     if not isinstance(input, Tensor) or input.shape[input.ndim - len(shape) :] != shape:
         got = input.shape if isinstance(input, Tensor) else type(input).__name__
         raise ValueError(f"layer_norm: input must end with the normalized shape {shape}, got {got}")
@@ -68,25 +68,31 @@ def _check_layer_norm(input, normalized_shape, weight, bias, eps):  # noqa: A002
             raise ValueError(
                 f"layer_norm: {key} must have the normalized shape {shape}, got {param.shape}"
             )
-    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.number)) or not eps >= 0:
-        raise ValueError(f"layer_norm: eps must be a number >= 0, got {eps!r}")
+    check_eps(eps, "layer_norm")
     return shape
 
 
-def _normalized_shape(shape):
-    """An int or a sequence of ints > 0, as a tuple."""
+def normalized_shape(shape, name):
+    """An int or a sequence of ints > 0, as a tuple (``name`` begins the messages)."""
     shape = (shape,) if isinstance(shape, (int, np.integer)) else shape
     try:
         shape = tuple(shape)
     except TypeError:
-        raise TypeError(
-            f"layer_norm: normalized_shape must be an int or ints, got {shape!r}"
-        ) from None
+        raise TypeError(f"{name}: normalized_shape must be an int or ints, got {shape!r}") from None
     if not shape or not all(
         isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n > 0 for n in shape
     ):
-        raise ValueError(f"layer_norm: normalized_shape must hold ints > 0, got {shape}")
+        raise ValueError(f"{name}: normalized_shape must hold ints > 0, got {shape}")
     return tuple(int(n) for n in shape)
+
+
+def check_eps(eps, name):
+    """A finite number >= 0, added to the variance before its square root."""
+    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.number)):
+        raise TypeError(f"{name}: eps must be a number >= 0, got {eps!r}")
+    if not 0 <= eps < np.inf:
+        raise ValueError(f"{name}: eps must be a finite number >= 0, got {eps}")
+    return eps
 
 
 def one_hot(indices, num_classes=-1):

@@ -9,6 +9,8 @@ import pytest
 import sympy as sp
 
 import minigrad.nn.functional as F
+from minigrad import nn
+from minigrad.nn.utils import functional_call
 from minigrad.testing import ANY, CHECKS, Case, Problem, Row, Uniform
 
 
@@ -120,18 +122,24 @@ ROWS = [
         "layer_norm",
         _layer_norm,
         [
-            Case(((3, 4), (4,), (4,)), {"normalized_shape": (4,)}),
-            Case(((2, 2, 3), (2, 3), (2, 3)), {"normalized_shape": (2, 3), "eps": 0.1}),
-            Case(((5,), (5,), (5,)), {"normalized_shape": 5}),
+            Case(((2, 4), (4,), (4,)), {"normalized_shape": (4,)}),
+            Case(((2, 1, 3), (1, 3), (1, 3)), {"normalized_shape": (1, 3), "eps": 0.1}),
+            Case(((4,), (4,), (4,)), {"normalized_shape": 4}),
         ],
         function=lambda x, w, b, normalized_shape=None, eps=1e-5: F.layer_norm(
             x, normalized_shape, w, b, eps
         ),
     ),
     Row(
+        "nn.LayerNorm, its weight and bias swapped in by functional_call",
+        lambda X, W, B: _layer_norm(X, W, B, normalized_shape=(3,), eps=1e-5),
+        [Case(((2, 3), (3,), (3,)))],
+        function=lambda x, w, b: functional_call(nn.LayerNorm(3), {"weight": w, "bias": b}, (x,)),
+    ),
+    Row(
         "layer_norm without weight and bias",
         lambda X, normalized_shape=None: _layer_norm(X, normalized_shape=normalized_shape),
-        [Case(((2, 5),), {"normalized_shape": (5,)})],
+        [Case(((2, 2, 2),), {"normalized_shape": (2, 2)})],
         function=lambda x, normalized_shape=None: F.layer_norm(x, normalized_shape),
     ),
 ]
