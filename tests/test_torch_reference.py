@@ -125,7 +125,7 @@ def test_optimiser_trajectories_match_pytorch_for_20_steps(name):
     """Within 1e-15 of the parameters' scale (a few ulps) at every step. PyTorch fuses some
     multiply-adds (``addcmul_``, ``lerp_``, ``add_`` with alpha) into one rounding, where numpy
     rounds twice; so a coordinate passing near zero differs by those ulps, not by 1e-15 of
-    itself. Adam, AdamW and Adagrad here agree to the bit."""
+    itself. Adagrad's trajectories here agree to the bit."""
     cls, kwargs = OPTIMIZERS[name]
     p = nn.Parameter(REF["optim/start"].copy())
     opt = getattr(optim, cls)([p], **kwargs)
