@@ -186,3 +186,14 @@ def test_the_adding_task_trains_the_layer_normalised_lstm_the_same_compiled_and_
     config = AddingConfig(length=8, model="lnlstm", hidden=4, batch=8, steps=5)
     compiled, _ = run_adding(config, compiled=True)
     assert np.isfinite(compiled) and compiled == run_adding(config, compiled=False)[0]
+
+
+def test_the_cell_starts_from_zeros_and_prints_its_sizes():
+    cell = randomised(nn.LayerNormLSTMCell(2, 3))
+    x = RNG.standard_normal(2)
+    h, c = cell(mg.tensor(x))
+    for got, expected in zip((h, c), ba_step(cell, x, np.zeros(3), np.zeros(3))):
+        assert_close(got.data, expected, 1e-14, "from zeros")
+    assert repr(nn.LayerNormLSTM(2, 3, batch_first=True)).startswith(
+        "LayerNormLSTM(batch_first=True\n  (cell): LayerNormLSTMCell(2, 3\n"
+    )

@@ -175,6 +175,7 @@ MISUSE = [
      "SequentialLR: schedule 1 is not a schedule of this optimizer"),
     (lambda o: L.SequentialLR(o, [L.LinearLR(o), L.ReduceLROnPlateau(o)], [5]), TypeError,
      "SequentialLR: schedule 1 is a ReduceLROnPlateau, whose step needs a metric"),
+    (lambda o: L.ReduceLROnPlateau([o]), TypeError, "ReduceLROnPlateau: expected an Optimizer, got list"),
     (lambda o: L.ReduceLROnPlateau(o, factor=1.0), ValueError,
      r"ReduceLROnPlateau: factor must be a number in \[0, 1\), got 1.0"),
     (lambda o: L.ReduceLROnPlateau(o, mode="minimum"), ValueError,
@@ -208,3 +209,14 @@ def test_reduce_on_plateau_with_one_min_lr_per_group_needs_one_for_a_new_group()
     single.step(1.0)
     single.step(1.0)
     assert [g["lr"] for g in single.optimizer.param_groups] == [0.5, 0.5]
+
+
+def test_a_sequence_refuses_the_state_of_a_sequence_of_another_length():
+    opt = sgd(0.1)
+    two = L.SequentialLR(opt, [L.LinearLR(opt), L.CosineAnnealingLR(opt, 5)], [3])
+    one = L.SequentialLR(opt, [L.LinearLR(opt)], [])
+    with pytest.raises(
+        ValueError,
+        match="^SequentialLR.load_state_dict: the state has 2 schedules, this SequentialLR 1$",
+    ):
+        one.load_state_dict(two.state_dict())

@@ -185,3 +185,27 @@ def test_apply_initialises_every_linear_layer():
 def test_apply_needs_a_function():
     with pytest.raises(TypeError, match="^apply: expected a function of a module, got str$"):
         Net().apply("zeros_")
+
+
+def test_deleting_a_slice_of_a_module_list_renumbers_the_rest():
+    a, b, c = linears(1, 2, 3, 4)
+    modules = nn.ModuleList([a, b, c])
+    del modules[:2]
+    assert list(modules._modules) == ["0"] and modules[0] is c
+
+
+def test_deleting_a_key_a_module_dict_lacks_is_a_key_error():
+    with pytest.raises(KeyError, match="missing"):
+        del nn.ModuleDict()["missing"]
+
+
+def test_an_empty_parameter_list_holds_nothing():
+    assert len(nn.ParameterList()) == 0 and list(nn.ParameterList().parameters()) == []
+
+
+def test_add_module_takes_a_module_or_none_only():
+    holder = nn.Module()
+    holder.register_module("empty", None)
+    assert list(holder.named_children()) == [] and holder.empty is None
+    with pytest.raises(TypeError, match="^add_module: expected a Module or None, got int$"):
+        holder.add_module("three", 3)
