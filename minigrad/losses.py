@@ -76,6 +76,8 @@ def _kept(targets, ignore_index):
     For a Tensor of targets both are ops (t − ignore_index cast to bool is t ≠ ignore_index), so
     that a compiled function recomputes them for the targets of each call."""
     if isinstance(targets, Tensor):
+        if targets.dtype.kind == "u":  # so that t − ignore_index cannot wrap around
+            targets = ops.to(targets, np.int64)
         keep = ops.to(targets - ignore_index, bool)
         return keep, ops.where(keep, targets, 0)
     keep = targets != ignore_index
@@ -96,15 +98,22 @@ def _class_loss(logp, targets, reduction, name, ignore_index, label_smoothing=0.
         n_classes = logp.shape[-1]
         loss = (1 - label_smoothing) * loss + (label_smoothing / n_classes) * -logp.sum(axis=-1)
     loss = ops.where(keep, loss, 0.0)
-    if reduction == "mean" and 0 not in loss.shape:
-        values = targets.data if isinstance(targets, Tensor) else targets
-        if not np.any(values != ignore_index):
-            raise ValueError(
-                f"{name}: every target is ignore_index ({ignore_index}), so the mean has no "
-                "terms (PyTorch gives nan); reduction='sum' gives 0"
-            )
-    count = ops.to(keep, loss.dtype).sum() if isinstance(keep, Tensor) else int(keep.sum())
+    count = None
+    if reduction == "mean":
+        count = _kept_count(keep, targets, ignore_index, name, loss.dtype)
     return _reduce(loss, reduction, name, logp.shape, count)
+
+
+def _kept_count(keep, targets, ignore_index, name, dtype):
+    """How many targets are not ignored: the mean's divisor (an op of the loss's ``dtype``, for
+    a Tensor of targets). None of them is a ValueError, as an empty batch is."""
+    values = targets.data if isinstance(targets, Tensor) else targets
+    if values.size and not np.any(values != ignore_index):
+        raise ValueError(
+            f"{name}: every target is ignore_index ({ignore_index}), so the mean has no "
+            "terms (PyTorch gives nan); reduction='sum' gives 0"
+        )
+    return ops.to(keep, dtype).sum() if isinstance(keep, Tensor) else int(keep.sum())
 
 
 def nll_loss(input, target, reduction="mean", *, ignore_index=-100):  # noqa: A002

@@ -113,6 +113,14 @@ def test_a_compiled_loss_recomputes_which_targets_are_ignored_at_each_call():
         assert np.array_equal(mg.grad(ours, x)[0].data, mg.grad(eager, x)[0].data)
 
 
+def test_a_tensor_of_targets_of_any_integer_dtype_gives_the_loss_of_its_values():
+    x = leaf(LOGITS.astype(np.float32))
+    expected = F.cross_entropy(x, np.array([0, 1, 2, 1, 0]))
+    for dtype in (np.uint8, np.int32, np.int64):
+        loss = F.cross_entropy(x, mg.tensor(np.array([0, 1, 2, 1, 0], dtype=dtype)))
+        assert loss.dtype == np.float32 and loss.item() == expected.item(), dtype
+
+
 def test_cross_entropy_at_the_ends_of_the_range_stays_silent_with_smoothing_and_ignored_rows():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
