@@ -13,7 +13,7 @@ from . import signals as _signals
 import numpy as _np
 
 # Tensor first: the engine and the ops are built on it.
-from .tensor import Tensor, tensor
+from .tensor import Tensor
 
 # isort: split
 from . import autograd, functional, nn, ops, optim
@@ -28,6 +28,7 @@ from .creation import (
     rand,
     randint,
     randn,
+    tensor,
     zeros,
     zeros_like,
 )

@@ -2,8 +2,9 @@
 
 * the dtype rules: how data becomes an array, and which dtypes can require grad;
 * ``ArrayMethods``, which ``Tensor`` inherits: shape and dtype, conversions to
-  Python and numpy, ``len`` and iteration, comparisons (bool tensors, outside
-  the graph), ``argmax``, and printing;
+  Python and numpy (``np.asarray(t)``, and what numpy's functions do with a
+  Tensor), ``len`` and iteration, comparisons (bool tensors, outside the
+  graph), ``argmax``, printing and ``format``;
 * ``named_error``: numpy's errors, named after the op or method that met them.
   numpy refuses a Tensor (``Tensor.__array_ufunc__ = None``, so that no numpy
   function drops the graph silently); that refusal also says what to use.
@@ -24,6 +25,16 @@ def check_can_require_grad(dtype, where):
         raise TypeError(
             f"{where}: only float32 and float64 tensors can require gradients, got dtype {dtype}"
         )
+
+
+def check_requires_grad(flag, where):
+    """``requires_grad`` must be True or False (a numpy bool too), as PyTorch requires: "no", 1
+    or None would otherwise be taken for their truth values. Returns it as a bool."""
+    if not isinstance(flag, (bool, np.bool_)):
+        raise TypeError(
+            f"{where}: requires_grad must be True or False, got {type(flag).__name__} {flag!r}"
+        )
+    return bool(flag)
 
 
 def to_array(data, dtype, where):
@@ -71,6 +82,14 @@ def values_of(t, what):
     return t.data
 
 
+# numpy's functions that would call the Tensor's method of the same name with numpy's own
+# arguments (np.sum(t) calls t.sum(axis=None, dtype=None, out=None)), and that method's name
+NUMPY_REDUCTIONS = {
+    np.sum: "sum", np.mean: "mean", np.std: "std", np.var: "var", np.prod: "prod",
+    np.max: "max", np.amax: "max", np.min: "min", np.amin: "min", np.any: "any", np.all: "all",
+}  # fmt: skip
+
+
 class ArrayMethods:
     """The numpy-style part of a Tensor: every method reads ``self.data`` and nothing else of
     the Tensor but ``requires_grad`` and ``grad_fn``."""
@@ -115,6 +134,21 @@ class ArrayMethods:
                 "use t.detach() (or t.detach().numpy())"
             )
         return np.array(values, dtype=dtype, copy=True) if copy else np.asarray(values, dtype)
+
+    def __array_function__(self, func, types, args, kwargs):
+        """What numpy's functions do with a Tensor. Its reductions (``np.sum``, ``np.mean``,
+        ``np.max``, ...) are a TypeError saying what to write, as they are on a PyTorch tensor
+        (numpy would call ``t.sum`` with numpy's arguments); any other function runs on the
+        values, as on ``np.asarray(t)`` (a TypeError naming ``.detach()`` if it requires grad).
+        """
+        if func in NUMPY_REDUCTIONS:
+            name = func.__name__
+            raise TypeError(
+                f"np.{name}: numpy's reductions do not take a Tensor, as in PyTorch; use the "
+                f"tensor's own (t.{NUMPY_REDUCTIONS[func]}()) to keep the graph, or "
+                f"np.{name}(t.detach().numpy()) for the numbers"
+            )
+        return func._implementation(*args, **kwargs)
 
     def numpy(self):
         """The underlying ndarray (shared, not copied), as ``torch.Tensor.numpy``."""
@@ -161,6 +195,19 @@ class ArrayMethods:
         if self.data.dtype.kind not in "iu" or self.data.size != 1:
             raise TypeError(f"only one-element integer tensors can be used as an index, got {self}")
         return int(values_of(self, "an index (__index__)").item())
+
+    def __format__(self, spec):
+        """``f"{t:.2f}"``, as PyTorch: a 0-d tensor formats as its number, ``t.item()`` (so
+        ``f"{t}"`` is the number too); any other tensor only with an empty spec, as
+        ``str(t)``, and a spec is a TypeError."""
+        if self.data.ndim == 0:
+            return format(self.item(), spec)
+        if spec:
+            raise TypeError(
+                f"format: a format spec such as {spec!r} applies to a 0-d tensor (one number), "
+                f"got shape {self.shape}; format its elements, e.g. from t.tolist()"
+            )
+        return str(self)
 
     def __repr__(self):
         body = np.array2string(self.data, separator=", ", prefix="tensor(")

@@ -1,5 +1,5 @@
-"""Tensor constructors: zeros, ones, full, *_like, randn, rand, randint, arange, and dropout's
-mask.
+"""Tensor constructors: tensor, zeros, ones, full, *_like, randn, rand, randint, arange,
+from_numpy, and dropout's mask. ``requires_grad`` must be True or False in each.
 
 A shape may be given as separate ints or as one tuple, as in PyTorch:
 ``zeros(2, 3)`` and ``zeros((2, 3))`` are the same.
@@ -12,7 +12,7 @@ bit. Other constructors make constants of a compiled function's plan.
 
 import numpy as np
 
-from .array_methods import DEFAULT_DTYPE, check_can_require_grad
+from .array_methods import DEFAULT_DTYPE, check_can_require_grad, check_requires_grad
 from .ops.shape import shape_arg
 from .random import default_generator
 from .switches import mode
@@ -29,9 +29,15 @@ def _shape(args, name):
     return tuple(int(n) for n in shape)
 
 
+def tensor(data, requires_grad=False, dtype=None):
+    """Make a Tensor from a list, number, numpy array or Tensor, copying the data, as
+    ``torch.tensor``. ``requires_grad`` must be True or False."""
+    return Tensor(data, requires_grad=check_requires_grad(requires_grad, "tensor"), dtype=dtype)
+
+
 def _make(array, requires_grad, name):
     t = Tensor._wrap(array)
-    if requires_grad:
+    if check_requires_grad(requires_grad, name):
         check_can_require_grad(array.dtype, name)
         t._requires_grad = True
     return t

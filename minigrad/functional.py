@@ -1,7 +1,9 @@
-"""Functions built from ops: softmax, losses, dropout, one-hot and embedding (and log_softmax,
-an op).
+"""The functional forms, as ``torch.nn.functional``: softmax, layer_norm, dropout, one_hot and
+embedding, defined here; the losses, from ``losses.py``; and the activations and log_softmax,
+which are ops.
 
-Import it as ``import minigrad.functional as F``.
+Import it as ``import minigrad.nn.functional as F``, the path PyTorch users write, or as
+``import minigrad.functional as F``: the two names hold the same functions.
 
 Nothing here defines a gradient: each function is a composition of
 registered ops, so its backward comes from theirs.
@@ -12,9 +14,19 @@ import numpy as np
 from . import ops
 from .array_methods import values_of
 from .creation import dropout_mask
+from .losses import (
+    _class_indices,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    mse_loss,
+    nll_loss,
+)
 from .tensor import Tensor
 
 log_softmax = ops.log_softmax  # an op of its own, with one fused backward rule
+relu = ops.relu
+sigmoid = ops.sigmoid
+tanh = ops.tanh
 
 
 def softmax(x, axis=-1):
@@ -25,75 +37,62 @@ def softmax(x, axis=-1):
     return ops.exp(log_softmax(x, axis))
 
 
-def _reduce(loss, reduction, name, shape):
-    """The loss per element averaged, summed or as it is. A mean of no elements is undefined
-    (PyTorch gives nan), so it raises, naming the input ``shape``; a sum of none is 0."""
-    if reduction == "mean":
-        if 0 in loss.shape:
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # noqa: A002
+    """Layer normalisation (Ba, Kiros and Hinton, 2016), as ``torch.nn.functional.layer_norm``.
+
+    input: (..., *normalized_shape);  weight, bias: normalized_shape (or None).
+    Over the last len(normalized_shape) axes, the D features of each sample:
+        μ = (1/D) Σ x,   σ² = (1/D) Σ (x − μ)²   (the biased variance, as PyTorch),
+        x̂ = (x − μ) / √(σ² + eps),   y = x̂ ⊙ weight + bias.
+    dy/dx = (weight/√(σ² + eps)) (I − 1/D − x̂ x̂ᵀ/D) for one sample: each output depends on
+    every feature of its sample, through μ and σ².
+    """
+    shape = _check_layer_norm(input, normalized_shape, weight, bias, eps)
+    axes = tuple(range(-len(shape), 0))
+    centred = input - input.mean(axes, keepdims=True)
+    variance = (centred * centred).mean(axes, keepdims=True)
+    out = centred / ops.sqrt(variance + eps)
+    if weight is not None:
+        out = out * weight
+    return out if bias is None else out + bias
+
+
+def _check_layer_norm(input, shape, weight, bias, eps):  # noqa: A002
+    """layer_norm's arguments checked; returns the normalized shape as a tuple."""
+    shape = normalized_shape(shape, "layer_norm")
+    if not isinstance(input, Tensor) or input.shape[input.ndim - len(shape) :] != shape:
+        got = input.shape if isinstance(input, Tensor) else type(input).__name__
+        raise ValueError(f"layer_norm: input must end with the normalized shape {shape}, got {got}")
+    for key, param in (("weight", weight), ("bias", bias)):
+        if param is not None and tuple(param.shape) != shape:
             raise ValueError(
-                f"{name}: cannot average the loss of an empty batch (input of shape {shape}); "
-                "reduction='sum' gives 0 and 'none' an empty loss"
+                f"layer_norm: {key} must have the normalized shape {shape}, got {param.shape}"
             )
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    check_eps(eps, "layer_norm")
+    return shape
 
 
-def _class_indices(targets, n_classes, name):
-    """Check integer class targets. A Tensor is returned as it is, so that it stays an input of
-    the indexing op (and of a compiled function); anything else as an int array."""
-    values = targets.data if isinstance(targets, Tensor) else np.asarray(targets)
-    if values.dtype.kind not in "iu":
-        raise TypeError(f"{name}: indices must be integers, got dtype {values.dtype}")
-    if values.size and (values.min() < 0 or values.max() >= n_classes):
-        bad = values[(values < 0) | (values >= n_classes)].flat[0]
-        raise ValueError(f"{name}: index {bad} is out of range [0, {n_classes})")
-    return targets if isinstance(targets, Tensor) else values
+def normalized_shape(shape, name):
+    """An int or a sequence of ints > 0, as a tuple (``name`` begins the messages)."""
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else shape
+    try:
+        shape = tuple(shape)
+    except TypeError:
+        raise TypeError(f"{name}: normalized_shape must be an int or ints, got {shape!r}") from None
+    if not shape or not all(
+        isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n > 0 for n in shape
+    ):
+        raise ValueError(f"{name}: normalized_shape must hold ints > 0, got {shape}")
+    return tuple(int(n) for n in shape)
 
 
-def cross_entropy(logits, targets, reduction="mean"):
-    """Softmax cross-entropy with integer class targets, as ``torch.nn.functional.cross_entropy``.
-
-    logits: (N, C) or (C,);  targets: (N,) or () integers in [0, C).
-    loss_n = −log softmax(logits_n)[targets_n] = logsumexp(logits_n) − logits_n[targets_n],
-    then averaged (``'mean'``), summed (``'sum'``) or returned per row (``'none'``).
-    d loss_n / d logits_n = softmax(logits_n) − onehot(targets_n).
-
-    An empty batch (N = 0) has no mean: ``'mean'`` raises a ValueError (PyTorch
-    returns nan). ``'sum'`` gives 0 and ``'none'`` a loss of shape (0,).
-    """
-    if logits.ndim not in (1, 2):
-        raise ValueError(f"cross_entropy: logits must be (N, C) or (C,), got shape {logits.shape}")
-    targets = _class_indices(targets, logits.shape[-1], "cross_entropy")
-    if targets.shape != logits.shape[:-1]:
-        raise ValueError(
-            f"cross_entropy: logits of shape {logits.shape} need targets of shape "
-            f"{logits.shape[:-1]}, got {targets.shape}"
-        )
-    logp = log_softmax(logits, axis=-1)
-    if logits.ndim == 1:
-        picked = logp[targets]
-    else:
-        picked = logp[np.arange(len(targets)), targets]
-    return _reduce(-picked, reduction, "cross_entropy", logits.shape)
-
-
-def mse_loss(input, target, reduction="mean"):  # noqa: A002 - PyTorch's argument name
-    """Mean squared error: loss = (input − target)², then reduced.
-
-    d loss/d input = 2(input − target)/n for the mean over n elements. With no
-    elements, ``'mean'`` raises a ValueError, ``'sum'`` gives 0 and ``'none'`` an empty loss.
-    """
-    target_shape = np.shape(target.data if isinstance(target, Tensor) else target)
-    if input.shape != target_shape:
-        raise ValueError(
-            f"mse_loss: input shape {input.shape} and target shape {target_shape} differ"
-        )
-    diff = input - target
-    return _reduce(diff * diff, reduction, "mse_loss", input.shape)
+def check_eps(eps, name):
+    """A finite number >= 0, added to the variance before its square root."""
+    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.number)):
+        raise TypeError(f"{name}: eps must be a number >= 0, got {eps!r}")
+    if not 0 <= eps < np.inf:
+        raise ValueError(f"{name}: eps must be a finite number >= 0, got {eps}")
+    return eps
 
 
 def one_hot(indices, num_classes=-1):
@@ -150,3 +149,20 @@ def check_probability(p, name):
         raise TypeError(f"{name}: the dropout probability must be a number, got {p!r}")
     if not 0 <= p <= 1:
         raise ValueError(f"{name}: the dropout probability must be in [0, 1], got {p}")
+
+
+__all__ = [
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "dropout",
+    "embedding",
+    "layer_norm",
+    "log_softmax",
+    "mse_loss",
+    "nll_loss",
+    "one_hot",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "tanh",
+]

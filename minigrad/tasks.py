@@ -32,6 +32,8 @@ from .random import manual_seed
 from .tensor import Tensor
 
 BASELINE = 1.0 / 6.0
+ADDING_MODELS = ("rnn", "lstm", "lnlstm", "gru")
+MODEL_HELP = "recurrent core: rnn, lstm, lnlstm (layer-normalised LSTM) or gru"
 AT_LEAST_TWO = Kind(int, lambda v: v >= 2, "an integer of at least 2 (a marked step in each half)")
 #: the task's metrics.csv: the training batch's MSE and the held-out sequences' MSE
 COLUMNS = ("step", "train_mse", "test_mse")
@@ -43,7 +45,7 @@ class AddingConfig:
     with ``train``, as declared on ``Config`` (six with defaults or help of the task's own)."""
 
     length: int = option(50, "sequence length T", AT_LEAST_TWO)
-    model: str = shared(Config, "model", default="lstm")
+    model: str = shared(Config, "model", default="lstm", choices=ADDING_MODELS, help=MODEL_HELP)
     nonlinearity: str = shared(Config, "nonlinearity")
     hidden: int = shared(Config, "hidden", default=64)
     batch: int = shared(Config, "batch", default=64, help="sequences per step")
@@ -90,6 +92,8 @@ class Regressor(nn.Module):
             self.rnn = nn.RNN(2, hidden, nonlinearity=nonlinearity)
         elif model == "lstm":
             self.rnn = nn.init.forget_gate_bias_(nn.LSTM(2, hidden), 1.0)
+        elif model == "lnlstm":
+            self.rnn = nn.init.forget_gate_bias_(nn.LayerNormLSTM(2, hidden), 1.0)
         else:
             self.rnn = nn.GRU(2, hidden)
         self.head = nn.Linear(hidden, 1)

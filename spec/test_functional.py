@@ -19,13 +19,13 @@ def _softmax(X, axis=-1):
     return np.vectorize(sp.exp, otypes=[object])(_log_softmax(X, axis))
 
 
-def _cross_entropy(X, targets=None, reduction="mean"):
+def _cross_entropy(X, target=None, reduction="mean"):
     rows = X.reshape(-1, X.shape[-1])
-    picked = np.asarray(targets).reshape(-1)
+    picked = np.asarray(target).reshape(-1)
     losses = np.array(
         [sp.log(sp.Add.fromiter(map(sp.exp, r))) - r[t] for r, t in zip(rows, picked)],
         dtype=object,
-    ).reshape(np.shape(targets))
+    ).reshape(np.shape(target))
     return {"mean": lambda: losses.sum() / losses.size, "sum": losses.sum, "none": lambda: losses}[
         reduction
     ]()
@@ -49,10 +49,10 @@ ROWS = [
         "cross_entropy",
         _cross_entropy,
         [
-            Case(((3, 4),), {"targets": TARGETS, "reduction": "mean"}),
-            Case(((3, 4),), {"targets": TARGETS, "reduction": "sum"}),
-            Case(((3, 4),), {"targets": TARGETS, "reduction": "none"}),
-            Case(((4,),), {"targets": np.array(2), "reduction": "mean"}),
+            Case(((3, 4),), {"target": TARGETS, "reduction": "mean"}),
+            Case(((3, 4),), {"target": TARGETS, "reduction": "sum"}),
+            Case(((3, 4),), {"target": TARGETS, "reduction": "none"}),
+            Case(((4,),), {"target": np.array(2), "reduction": "mean"}),
         ],
         function=F.cross_entropy,
     ),

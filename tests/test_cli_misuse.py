@@ -581,7 +581,8 @@ def test_task_help_lists_every_model():
     proc = minigrad("task", "--help")
     lines = proc.stdout.splitlines()
     at = next(i for i, line in enumerate(lines) if line.strip().startswith("--model"))
-    assert "recurrent core: rnn, lstm or gru (lstm)" in lines[at + 1]
+    assert "recurrent core: rnn, lstm, lnlstm (layer-normalised" in lines[at + 1]
+    assert "LSTM) or gru (lstm)" in lines[at + 2]
 
 
 @pytest.mark.parametrize(

@@ -116,3 +116,32 @@ def test_clip_grad_value_clamps_each_element_and_skips_missing_grads():
     p, q = params_with([-2.0, 0.5, 3.0])[0], nn.Parameter([1.0])
     clip_grad_value_([p, q], 1.0)
     assert p.grad.tolist() == [-1.0, 0.5, 1.0] and q.grad is None
+
+
+NAN, INF = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize("clip", [clip_grad_norm_, clip_grad_value_], ids=lambda f: f.__name__)
+def test_a_nan_limit_is_refused_before_any_gradient_changes(clip):
+    key = "max_norm" if clip is clip_grad_norm_ else "clip_value"
+    params = params_with([3.0, 4.0])
+    with pytest.raises(
+        ValueError,
+        match=rf"^{clip.__name__}: {key} must be non-negative \(inf for no limit\), got nan$",
+    ):
+        clip(params, NAN)
+    assert params[0].grad.tolist() == [3.0, 4.0]
+
+
+@pytest.mark.parametrize("clip", [clip_grad_norm_, clip_grad_value_], ids=lambda f: f.__name__)
+def test_an_infinite_limit_clips_nothing_as_in_pytorch(clip):
+    params = params_with([3.0, -40.0], [1e150])
+    clip(params, INF)
+    assert params[0].grad.tolist() == [3.0, -40.0] and params[1].grad.tolist() == [1e150]
+
+
+@pytest.mark.parametrize("clip", [clip_grad_norm_, clip_grad_value_], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("limit", ["1.0", None, True, mg.tensor(1.0)], ids=repr)
+def test_a_limit_that_is_not_a_number_is_a_type_error(clip, limit):
+    with pytest.raises(TypeError, match=rf"^{clip.__name__}: .* must be a number >= 0, got "):
+        clip(params_with([1.0]), limit)

@@ -1,5 +1,6 @@
-"""SGD and Adam against their update rules written out by hand; param groups, state round trips
-that resume bit for bit, argument errors, and the learning-rate schedulers."""
+"""SGD, Adam, AdamW, RMSprop and Adagrad against their update rules written out by hand; param
+groups, state round trips that resume bit for bit, argument errors, and StepLR and ExponentialLR
+(tests/test_lr_scheduler.py has the other schedules)."""
 
 import itertools
 
@@ -11,6 +12,7 @@ from minigrad import nn, optim
 
 GRADS = np.random.default_rng(0).standard_normal((5, 3))
 START = np.array([0.5, -1.0, 2.0])
+X = np.random.default_rng(1).standard_normal((4, 2, 2))
 
 
 def run(opt_cls, steps=5, **kwargs):
@@ -82,6 +84,180 @@ def test_adam_follows_its_update_rule_with_bias_correction_for_every_option(opti
     np.testing.assert_allclose(
         run(optim.Adam, lr=0.01, **options), adam_by_hand(0.01, **options), rtol=1e-13, atol=1e-15
     )
+
+
+def adamw_by_hand(
+    lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01, amsgrad=False, maximize=False
+):
+    b1, b2 = betas
+    theta, m, v, v_max = START.copy(), np.zeros(3), np.zeros(3), np.zeros(3)
+    for t, g in enumerate(GRADS, start=1):
+        g = -g if maximize else g
+        theta = theta * (1 - lr * weight_decay)  # decoupled: the decay never enters m or v
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        v_max = np.maximum(v_max, v)
+        m_hat = m / (1 - b1**t)
+        v_hat = (v_max if amsgrad else v) / (1 - b2**t)
+        theta = theta - lr * m_hat / (np.sqrt(v_hat) + eps)
+    return theta
+
+
+def rmsprop_by_hand(lr, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
+                    maximize=False):  # fmt: skip
+    theta, v, mean, buf = START.copy(), np.zeros(3), np.zeros(3), np.zeros(3)
+    for g in GRADS:
+        g = (-g if maximize else g) + weight_decay * theta
+        v = alpha * v + (1 - alpha) * g * g
+        mean = alpha * mean + (1 - alpha) * g
+        scale = np.sqrt(v - mean * mean if centered else v) + eps
+        buf = momentum * buf + g / scale
+        theta = theta - lr * (buf if momentum else g / scale)
+    return theta
+
+
+def adagrad_by_hand(lr, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10,
+                    maximize=False):  # fmt: skip
+    theta, total = START.copy(), np.full(3, initial_accumulator_value)
+    for t, g in enumerate(GRADS, start=1):
+        g = (-g if maximize else g) + weight_decay * theta
+        total = total + g * g
+        theta = theta - lr / (1 + (t - 1) * lr_decay) * g / (np.sqrt(total) + eps)
+    return theta
+
+
+ADAMW_OPTIONS = [
+    dict(betas=b, weight_decay=w, amsgrad=a, maximize=x)
+    for b, w, a, x in itertools.product(
+        [(0.9, 0.999), (0.5, 0.9)], [0.0, 0.01, 0.3], [False, True], [False, True]
+    )
+]
+RMSPROP_OPTIONS = [
+    dict(alpha=a, eps=e, weight_decay=w, momentum=m, centered=c, maximize=x)
+    for a, e, w, m, c, x in itertools.product(
+        [0.99, 0.5], [1e-8, 1e-2], [0.0, 0.1], [0.0, 0.9], [False, True], [False, True]
+    )
+]
+ADAGRAD_OPTIONS = [
+    dict(lr_decay=d, weight_decay=w, initial_accumulator_value=i, eps=e, maximize=x)
+    for d, w, i, e, x in itertools.product(
+        [0.0, 0.1], [0.0, 0.1], [0.0, 0.5], [1e-10, 1e-2], [False, True]
+    )
+]
+BY_HAND = [
+    *[(optim.AdamW, adamw_by_hand, options) for options in ADAMW_OPTIONS],
+    *[(optim.RMSprop, rmsprop_by_hand, options) for options in RMSPROP_OPTIONS],
+    *[(optim.Adagrad, adagrad_by_hand, options) for options in ADAGRAD_OPTIONS],
+]
+
+
+@pytest.mark.parametrize(
+    "cls, by_hand, options",
+    BY_HAND,
+    ids=[f"{c.__name__}-" + "-".join(f"{k}={v}" for k, v in o.items()) for c, _, o in BY_HAND],
+)
+def test_adamw_rmsprop_and_adagrad_follow_their_update_rules_for_every_option(
+    cls, by_hand, options
+):
+    np.testing.assert_allclose(
+        run(cls, lr=0.01, **options), by_hand(0.01, **options), rtol=1e-13, atol=1e-15
+    )
+
+
+def test_adamw_is_adam_with_decoupled_weight_decay():
+    ours = run(optim.AdamW, lr=0.01, weight_decay=0.2, amsgrad=True)
+    adam = run(optim.Adam, lr=0.01, weight_decay=0.2, amsgrad=True, decoupled_weight_decay=True)
+    assert np.array_equal(ours, adam)
+    assert not np.allclose(ours, run(optim.Adam, lr=0.01, weight_decay=0.2, amsgrad=True))
+    assert optim.AdamW([nn.Parameter([1.0])]).defaults["weight_decay"] == 0.01
+
+
+def test_adamw_stays_decoupled_when_a_state_says_otherwise():
+    p = nn.Parameter([1.0])
+    state = optim.Adam([p]).state_dict()  # decoupled_weight_decay False
+    opt = optim.AdamW([p])
+    opt.load_state_dict(state)
+    assert opt.param_groups[0]["decoupled_weight_decay"] is True
+
+
+def test_rmsprop_with_centered_divides_by_the_standard_deviation_of_the_gradient():
+    p = nn.Parameter(np.zeros(1))
+    opt = optim.RMSprop([p], lr=1.0, alpha=0.5, eps=0.0, centered=True)
+    for g in (1.0, 3.0):
+        p.grad = mg.tensor([g])
+        opt.step()
+    state = opt.state[p]  # v = 0.5·(0.5·1) + 0.5·9 = 4.75,  ḡ = 0.5·0.5 + 0.5·3 = 1.75
+    assert state["square_avg"].tolist() == [4.75] and state["grad_avg"].tolist() == [1.75]
+    assert p.data[0] == pytest.approx(-1 / np.sqrt(0.5 - 0.25) - 3 / np.sqrt(4.75 - 1.75**2))
+
+
+def test_adagrad_has_every_parameters_state_from_the_start_as_pytorch():
+    a, b = nn.Parameter([1.0, 2.0]), nn.Parameter([3.0])
+    opt = optim.Adagrad([{"params": [a]}, {"params": [b], "initial_accumulator_value": 0.5}])
+    state = opt.state_dict()["state"]
+    assert state[0]["step"] == 0.0 and state[0]["sum"].tolist() == [0.0, 0.0]
+    assert state[1]["sum"].tolist() == [0.5]
+    c = nn.Parameter([0.0])
+    opt.add_param_group({"params": [c], "initial_accumulator_value": 2.0})
+    assert opt.state[c]["sum"].tolist() == [2.0]
+
+
+def test_adagrad_starts_the_state_of_a_parameter_a_loaded_state_left_out():
+    p = nn.Parameter([1.0])
+    opt = optim.Adagrad([p], lr=0.1)
+    opt.load_state_dict({"state": {}, "param_groups": opt.state_dict()["param_groups"]})
+    p.grad = mg.tensor([2.0])
+    opt.step()
+    assert opt.state[p]["step"] == 1.0 and opt.state[p]["sum"].tolist() == [4.0]
+
+
+STATE_KEYS = [
+    (optim.AdamW, dict(amsgrad=True), {"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"}),
+    (optim.RMSprop, dict(), {"step", "square_avg"}),
+    (optim.RMSprop, dict(momentum=0.9, centered=True),
+     {"step", "square_avg", "momentum_buffer", "grad_avg"}),
+    (optim.Adagrad, dict(), {"step", "sum"}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("cls, options, keys", STATE_KEYS, ids=lambda a: getattr(a, "__name__", ""))
+def test_each_optimiser_keeps_pytorchs_state_and_resumes_bit_for_bit(cls, options, keys):
+    def make():
+        mg.manual_seed(0)
+        model = nn.GRU(2, 3)
+        return model, cls(model.parameters(), lr=0.05, **options)
+
+    def train(model, opt, steps):
+        for _ in range(steps):
+            opt.zero_grad()
+            out, _ = model(mg.tensor(X))
+            (out * out).mean().backward()
+            opt.step()
+
+    model, opt = make()
+    train(model, opt, 3)
+    model_state, optim_state = model.state_dict(), opt.state_dict()
+    assert set(optim_state["state"][0]) == keys and optim_state["state"][0]["step"] == 3.0
+    train(model, opt, 4)
+    resumed_model, resumed_opt = make()
+    resumed_model.load_state_dict(model_state)
+    resumed_opt.load_state_dict(optim_state)
+    train(resumed_model, resumed_opt, 4)
+    for (name, a), b in zip(model.state_dict().items(), resumed_model.state_dict().values()):
+        assert np.array_equal(a, b), name
+
+
+def test_a_step_count_from_pytorch_a_0_d_array_loads_as_a_number():
+    p = nn.Parameter([1.0, 2.0])
+    opt = optim.RMSprop([p])
+    saved = {"step": np.array(4.0, dtype=np.float32), "square_avg": np.ones(2)}
+    opt.load_state_dict({"state": {0: saved}, "param_groups": opt.state_dict()["param_groups"]})
+    assert opt.state[p]["step"] == 4.0 and type(opt.state[p]["step"]) is float
+    saved["step"] = np.array(-1.0)
+    with pytest.raises(
+        ValueError, match=r"parameter 0 \(group 0, position 0\): step must be a finite"
+    ):
+        opt.load_state_dict({"state": {0: saved}, "param_groups": opt.state_dict()["param_groups"]})
 
 
 def test_sgd_first_momentum_step_uses_the_gradient_without_dampening():
@@ -223,6 +399,19 @@ NUMBER_ARGUMENTS = [
     (optim.Adam, "lr"),
     (optim.Adam, "eps"),
     (optim.Adam, "weight_decay"),
+    (optim.AdamW, "lr"),
+    (optim.AdamW, "eps"),
+    (optim.AdamW, "weight_decay"),
+    (optim.RMSprop, "lr"),
+    (optim.RMSprop, "alpha"),
+    (optim.RMSprop, "eps"),
+    (optim.RMSprop, "weight_decay"),
+    (optim.RMSprop, "momentum"),
+    (optim.Adagrad, "lr"),
+    (optim.Adagrad, "lr_decay"),
+    (optim.Adagrad, "weight_decay"),
+    (optim.Adagrad, "initial_accumulator_value"),
+    (optim.Adagrad, "eps"),
 ]
 
 
@@ -235,6 +424,16 @@ def test_nan_and_inf_hyperparameters_are_refused(cls, key, value):
     ):
         cls([p], **{key: value})
     assert p.data.tolist() == [1.0]
+
+
+@pytest.mark.parametrize(
+    "cls, key",
+    [a for a in NUMBER_ARGUMENTS if a[1] != "dampening"],
+    ids=lambda a: getattr(a, "__name__", a),
+)
+def test_negative_hyperparameters_are_refused_as_pytorch_refuses_them(cls, key):
+    with pytest.raises(ValueError, match=rf"^{cls.__name__}: {key} must be a finite number >= 0"):
+        cls([nn.Parameter([1.0])], **{key: -0.5})
 
 
 @pytest.mark.parametrize("value", NOT_FINITE + [-0.1, 1.0], ids=str)
@@ -269,6 +468,13 @@ WRONG_KIND = [
     (optim.Adam, dict(betas=0.9), r"Adam: betas must be a pair of numbers .*, got float 0.9"),
     (optim.Adam, dict(betas="ab"), r"Adam: betas must be a pair .*, got str 'ab'"),
     (optim.Adam, dict(amsgrad=None), "Adam: amsgrad must be True or False, got NoneType None"),
+    (optim.Adam, dict(decoupled_weight_decay=1), "Adam: decoupled_weight_decay must be True or"),
+    (optim.AdamW, dict(maximize="no"), "AdamW: maximize must be True or False, got str 'no'"),
+    (optim.AdamW, dict(betas=0.9), "AdamW: betas must be a pair of numbers"),
+    (optim.RMSprop, dict(centered=1), "RMSprop: centered must be True or False, got int 1"),
+    (optim.RMSprop, dict(alpha="0.9"), "RMSprop: alpha must be a finite number >= 0, got str"),
+    (optim.Adagrad, dict(lr_decay=None), "Adagrad: lr_decay must be a finite number >= 0, got"),
+    (optim.Adagrad, dict(maximize=0), "Adagrad: maximize must be True or False, got int 0"),
 ]
 
 

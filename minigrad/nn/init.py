@@ -45,7 +45,8 @@ def forget_gate_bias_(lstm, value=1.0):
     """
     with no_grad():
         for name, bias in lstm.named_parameters():
-            if name.startswith(("bias_ih", "bias_hh")):
+            short = name.rpartition(".")[2]
+            if short.startswith(("bias_ih", "bias_hh")):
                 quarter = bias.shape[0] // 4
-                bias[quarter : 2 * quarter] = value if name.startswith("bias_ih") else 0.0
+                bias[quarter : 2 * quarter] = value if short.startswith("bias_ih") else 0.0
     return lstm

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .. import hooks
+from ..array_methods import check_requires_grad
 from ..switches import mode
 from ..tensor import Tensor
 from .parameter import Parameter
@@ -95,7 +96,21 @@ class Module:
         self._buffers[name] = tensor
 
     def add_module(self, name, module):
-        setattr(self, name, module)
+        """Register ``module`` (a Module, or None) as the child ``name``, as PyTorch does: the
+        name must be a non-empty str without a dot, and not another attribute's name."""
+        if not isinstance(name, str):
+            raise TypeError(f"add_module: the name must be a str, got {type(name).__name__}")
+        if name == "" or "." in name:
+            raise ValueError(f"add_module: the name must be non-empty, without '.', got {name!r}")
+        if hasattr(self, name) and name not in self._modules:
+            owner = type(self).__name__
+            raise ValueError(f"add_module: {owner} already has an attribute named {name!r}")
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: expected a Module or None, got {type(module).__name__}")
+        self._modules[name] = module
+        object.__setattr__(self, name, module)
+
+    register_module = add_module
 
     # ---- calling ------------------------------------------------------------------------------
 
@@ -175,6 +190,17 @@ class Module:
         for _, buffer in self.named_buffers():
             yield buffer
 
+    def apply(self, fn):
+        """Call ``fn(module)`` on every sub-module, children before parents, ending with this
+        module, as PyTorch's ``apply``; returns self. Its use is initialisation:
+        ``model.apply(init_weights)`` with ``init_weights`` testing ``isinstance(m, nn.Linear)``."""
+        if not callable(fn):
+            raise TypeError(f"apply: expected a function of a module, got {type(fn).__name__}")
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
     # ---- modes and gradients ------------------------------------------------------------------
 
     def train(self, mode=True):
@@ -195,6 +221,8 @@ class Module:
                 param.grad.zero_()
 
     def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` (True or False) on every parameter; returns self."""
+        requires_grad = check_requires_grad(requires_grad, f"{type(self).__name__}.requires_grad_")
         for param in self.parameters():
             param.requires_grad_(requires_grad)
         return self

@@ -1,5 +1,6 @@
 """Parameter: a Tensor that a Module registers and an optimiser updates."""
 
+from ..array_methods import check_requires_grad
 from ..tensor import Tensor
 
 
@@ -8,13 +9,14 @@ class Parameter(Tensor):
 
     ``Parameter(data)`` accepts a numpy array, a list or a Tensor. A Tensor's
     data is shared, not copied, as in PyTorch; anything else is copied. It
-    must be float32 or float64. Assigned as a Module attribute, it registers
-    itself under that name.
+    must be float32 or float64, and ``requires_grad`` True or False. Assigned as a
+    Module attribute, it registers itself under that name.
     """
 
     __slots__ = ()
 
     def __init__(self, data, requires_grad=True):
+        requires_grad = check_requires_grad(requires_grad, "Parameter")
         shared = isinstance(data, Tensor)
         super().__init__(data, copy=not shared)
         if shared:

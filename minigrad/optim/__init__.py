@@ -1,8 +1,10 @@
-"""Optimisers, as ``torch.optim``: SGD, Adam, and ``lr_scheduler``."""
+"""Optimisers, as ``torch.optim``: SGD, Adam, AdamW, RMSprop, Adagrad, and ``lr_scheduler``."""
 
 from . import lr_scheduler
-from .adam import Adam
+from .adagrad import Adagrad
+from .adam import Adam, AdamW
 from .optimizer import Optimizer
+from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["SGD", "Adam", "Optimizer", "lr_scheduler"]
+__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]

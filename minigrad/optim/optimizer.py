@@ -64,8 +64,21 @@ def flag(owner, key, value):
     return value
 
 
+def descent_gradient(param, grad, group):
+    """The gradient a step goes against, as PyTorch's optimisers take it (but AdamW):
+
+    g ← −g                      if maximize
+    g ← g + weight_decay · θ    (the gradient of the L2 penalty, θ from before the step)
+    """
+    if group["maximize"]:
+        grad = -grad
+    if group["weight_decay"] != 0:
+        grad = grad + group["weight_decay"] * param.data
+    return grad
+
+
 class Optimizer:
-    """Base of SGD and Adam, as ``torch.optim.Optimizer``.
+    """Base of SGD, Adam, AdamW, RMSprop and Adagrad, as ``torch.optim.Optimizer``.
 
     ``params`` is an iterable of Tensors, or of dicts (parameter groups) that
     each hold ``"params"`` plus hyperparameters that override the defaults.
@@ -220,10 +233,13 @@ class Optimizer:
 
 def _param_state(values, param, where):
     """One parameter's loaded state: each array must have the parameter's shape, and is copied
-    to its dtype; other values (the step count) are kept."""
+    to its dtype. The step count becomes a Python float, from a number or a 0-d array (PyTorch
+    keeps it as a 0-d tensor), so that a state from PyTorch loads; other values are kept."""
     state = {}
     for key, value in values.items():
-        if isinstance(value, np.ndarray):
+        if key == "step":
+            value = float(non_negative(where, key, np.asarray(value)))
+        elif isinstance(value, np.ndarray):
             if value.shape != param.shape:
                 raise ValueError(
                     f"{where}: {key} has shape {value.shape} in the state, "

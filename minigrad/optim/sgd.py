@@ -1,6 +1,6 @@
 """Stochastic gradient descent with momentum, dampening, weight decay and Nesterov, as PyTorch."""
 
-from .optimizer import Optimizer, finite, flag, non_negative
+from .optimizer import Optimizer, descent_gradient, finite, flag, non_negative
 
 
 class SGD(Optimizer):
@@ -55,10 +55,7 @@ class SGD(Optimizer):
             )
 
     def update(self, param, grad, state, group):
-        if group["maximize"]:
-            grad = -grad
-        if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param.data
+        grad = descent_gradient(param, grad, group)
         momentum = group["momentum"]
         if momentum != 0:
             buffer = state.get("momentum_buffer")

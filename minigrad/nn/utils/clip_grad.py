@@ -13,6 +13,7 @@ the direction.
 """
 
 import math
+import numbers
 
 import numpy as np
 
@@ -64,6 +65,17 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False):
     return Tensor._wrap(np.asarray(total))
 
 
+def _check_limit(value, name, key):
+    """A number >= 0; inf means no limit, as in PyTorch. NaN is refused (PyTorch takes it and
+    turns every gradient into NaN), and so is a negative number."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        kind = type(value).__name__
+        raise TypeError(f"{name}: {key} must be a number >= 0, got {kind} {value!r}")
+    if not value >= 0:
+        raise ValueError(f"{name}: {key} must be non-negative (inf for no limit), got {value}")
+    return float(value)
+
+
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
     """Scale all gradients together so that their total norm is at most ``max_norm``.
 
@@ -78,8 +90,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     NaN total gives the factor NaN, so every gradient becomes NaN. Either way
     the returned total shows it, which is how a training loop can detect it.
     """
-    if max_norm < 0:
-        raise ValueError(f"clip_grad_norm_: max_norm must be non-negative, got {max_norm}")
+    max_norm = _check_limit(max_norm, "clip_grad_norm_", "max_norm")
     grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
     total = get_total_norm(grads, norm_type, error_if_nonfinite)
     factor = float(max_norm) / (total.item() + 1e-6)
@@ -93,10 +104,10 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 def clip_grad_value_(parameters, clip_value):
     """Clamp every gradient element into [−clip_value, clip_value], in place.
 
-    Unlike norm clipping this changes the direction of the gradient.
+    Unlike norm clipping this changes the direction of the gradient. ``clip_value`` must be a
+    number >= 0 (inf: no clipping); NaN is a ValueError.
     """
-    if clip_value < 0:
-        raise ValueError(f"clip_grad_value_: clip_value must be non-negative, got {clip_value}")
+    clip_value = _check_limit(clip_value, "clip_grad_value_", "clip_value")
     with no_grad():
         for p in _as_list(parameters):
             if p.grad is not None:
