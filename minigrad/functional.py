@@ -12,11 +12,13 @@ import numpy as np
 from . import ops
 from .array_methods import values_of
 from .creation import dropout_mask
+from .ops.arguments import takes_dim
 from .tensor import Tensor
 
 log_softmax = ops.log_softmax  # an op of its own, with one fused backward rule
 
 
+@takes_dim
 def softmax(x, axis=-1):
     """softmax(x)_i = e^(x_i) / Σ_j e^(x_j), computed as exp(log_softmax(x)) so it never overflows.
 

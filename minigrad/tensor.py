@@ -158,13 +158,11 @@ class Tensor(ArrayMethods, InplaceMethods):
     def __invert__(self):
         return Tensor._wrap(np.logical_not(values_of(self, "~")))
 
-    def any(self, axis=None):
-        """Whether any element is true (a bool tensor, not differentiable)."""
-        return Tensor._wrap(np.asarray(np.any(values_of(self, "any()"), axis=axis)))
+    def any(self, *args, **kwargs):
+        return ops.any(self, *args, **kwargs)
 
-    def all(self, axis=None):
-        """Whether every element is true (a bool tensor, not differentiable)."""
-        return Tensor._wrap(np.asarray(np.all(values_of(self, "all()"), axis=axis)))
+    def all(self, *args, **kwargs):
+        return ops.all(self, *args, **kwargs)
 
     # ---- dtype -----------------------------------------------------------------------------
 
@@ -287,38 +285,32 @@ class Tensor(ArrayMethods, InplaceMethods):
         """self + mat1 @ mat2, as ``torch.Tensor.addmm``."""
         return ops.addmm(self, mat1, mat2)
 
-    # ---- reductions ------------------------------------------------------------------------
+    # ---- reductions: (axis=None, keepdims=False), or PyTorch's dim= and keepdim= ----------
 
-    def sum(self, axis=None, keepdims=False):
-        return ops.sum(self, axis, keepdims)
+    def sum(self, *args, **kwargs):
+        return ops.sum(self, *args, **kwargs)
 
-    def mean(self, axis=None, keepdims=False):
-        return ops.mean(self, axis, keepdims)
+    def mean(self, *args, **kwargs):
+        return ops.mean(self, *args, **kwargs)
 
-    def max(self, axis=None, keepdims=False):
-        return ops.max(self, axis, keepdims)
+    def max(self, *args, **kwargs):
+        """The maximum values only, as numpy's ``max`` (``argmax`` gives the indices)."""
+        return ops.max(self, *args, **kwargs)
 
-    def min(self, axis=None, keepdims=False):
-        return ops.min(self, axis, keepdims)
+    def min(self, *args, **kwargs):
+        return ops.min(self, *args, **kwargs)
 
-    def logsumexp(self, axis=None, keepdims=False):
-        return ops.logsumexp(self, axis, keepdims)
+    def logsumexp(self, *args, **kwargs):
+        return ops.logsumexp(self, *args, **kwargs)
 
-    def log_softmax(self, axis=-1):
-        return ops.log_softmax(self, axis)
+    def log_softmax(self, *args, **kwargs):
+        return ops.log_softmax(self, *args, **kwargs)
 
-    def argmax(self, axis=None, keepdims=False):
-        """Index of the maximum (int64, not differentiable). ``max`` returns only the values,
-        as numpy's does."""
-        return Tensor._wrap(
-            np.asarray(np.argmax(values_of(self, "argmax()"), axis=axis, keepdims=keepdims))
-        )
+    def argmax(self, *args, **kwargs):
+        return ops.argmax(self, *args, **kwargs)
 
-    def argmin(self, axis=None, keepdims=False):
-        """Index of the minimum (int64, not differentiable)."""
-        return Tensor._wrap(
-            np.asarray(np.argmin(values_of(self, "argmin()"), axis=axis, keepdims=keepdims))
-        )
+    def argmin(self, *args, **kwargs):
+        return ops.argmin(self, *args, **kwargs)
 
     # ---- shape -----------------------------------------------------------------------------
 
@@ -354,22 +346,22 @@ class Tensor(ArrayMethods, InplaceMethods):
     def broadcast_to(self, shape):
         return ops.broadcast_to(self, tuple(shape))
 
-    def flatten(self):
-        return ops.reshape(self, (-1,))
+    def flatten(self, start_dim=0, end_dim=-1):
+        return ops.flatten(self, start_dim, end_dim)
 
-    def squeeze(self, axis=None):
+    def squeeze(self, *args, **kwargs):
         """Drop axes of length 1; with ``axis``, only that one (kept if its length is not 1)."""
-        return ops.shape.squeeze(self, axis)
+        return ops.squeeze(self, *args, **kwargs)
 
-    def unsqueeze(self, axis):
+    def unsqueeze(self, *args, **kwargs):
         """Insert an axis of length 1 at position ``axis``."""
-        return ops.shape.unsqueeze(self, axis)
+        return ops.unsqueeze(self, *args, **kwargs)
 
-    def split(self, split_size_or_sections, axis=0):
-        return ops.split(self, split_size_or_sections, axis)
+    def split(self, *args, **kwargs):
+        return ops.split(self, *args, **kwargs)
 
-    def unbind(self, axis=0):
-        return ops.unbind(self, axis)
+    def unbind(self, *args, **kwargs):
+        return ops.unbind(self, *args, **kwargs)
 
 
 def tensor(data, requires_grad=False, dtype=None):

@@ -44,7 +44,7 @@ from .elementwise import (
 )
 from .indexing import getitem, index_put
 from .linalg import addmm, matmul
-from .reduction import argmax, argmin, log_softmax, logsumexp, max, mean, min, sum
+from .reduction import all, any, argmax, argmin, log_softmax, logsumexp, max, mean, min, sum
 from .shape import (
     DETACH,
     broadcast_to,
@@ -68,6 +68,8 @@ __all__ = [
     "abs",
     "add",
     "addmm",
+    "all",
+    "any",
     "argmax",
     "argmin",
     "broadcast_to",

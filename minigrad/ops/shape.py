@@ -1,7 +1,8 @@
 """Shape ops: reshape, permute/transpose, broadcast_to, stack, concatenate, split, unbind.
 
 view, expand, squeeze, unsqueeze and flatten are reshapes and broadcasts with
-PyTorch's conventions, so they are functions of those ops.
+PyTorch's conventions, so they are functions of those ops. Where an axis is
+named, PyTorch's ``dim`` works as well as numpy's ``axis`` (``arguments.py``).
 
 None of them computes anything: backward moves the gradient back to where
 each element came from. ``split`` and ``unbind`` are ops with several outputs,
@@ -15,6 +16,7 @@ import math
 import numpy as np
 
 from ..graph import Op
+from .arguments import takes_dim
 
 
 class Reshape(Op):
@@ -76,6 +78,7 @@ class BroadcastTo(Op):
         return broadcast_to(tangents[0], shape)
 
 
+@takes_dim
 class Stack(Op):
     """z = the inputs stacked along a new axis: z[..., i, ...] = xs[i].
 
@@ -97,6 +100,7 @@ class Stack(Op):
         return self.apply(_sequence(tensors, "stack"), {"axis": axis})
 
 
+@takes_dim
 class Concatenate(Op):
     """z = the inputs joined along an existing axis.
 
@@ -150,16 +154,19 @@ def expand(x, shape):
     return broadcast_to(x, shape)
 
 
+@takes_dim
 def squeeze(x, axis=None):
-    """Drop axes of length 1; with ``axis``, only that one (kept if its length is not 1)."""
+    """Drop axes of length 1; with ``axis``, only that one (kept if its length is not 1). A
+    0-d tensor squeezed along axis 0 or −1 stays as it is, as in PyTorch."""
     if axis is None:
         return reshape(x, tuple(n for n in x.shape if n != 1))
-    axis = _normalize_axis(axis, x.ndim, "squeeze")
-    if x.shape[axis] != 1:
+    axis = _normalize_axis(axis, max(x.ndim, 1), "squeeze")
+    if x.ndim == 0 or x.shape[axis] != 1:
         return reshape(x, x.shape)
     return reshape(x, x.shape[:axis] + x.shape[axis + 1 :])
 
 
+@takes_dim
 def unsqueeze(x, axis):
     """Insert an axis of length 1 at position ``axis``."""
     axis = _normalize_axis(axis, x.ndim + 1, "unsqueeze")
@@ -203,6 +210,7 @@ def transpose(x, dim0, dim1):
     return permute(x, tuple(axes))
 
 
+@takes_dim
 class Split(Op):
     """zs = the pieces of x along ``axis``, of lengths ``sizes`` (each a view of x).
 
@@ -247,6 +255,7 @@ def _piece_sizes(split_size_or_sections, length, axis):
     return sizes
 
 
+@takes_dim
 class Unbind(Op):
     """zs[i] = x[..., i, ...]: the slices along ``axis``, each without it (views of x).
 
