@@ -94,10 +94,17 @@ def test_pow_exponent_gradient_is_undefined_for_a_negative_base():
         (x**y).sum().backward()
 
 
-def test_pow_exponent_gradient_at_base_zero_is_zero():
-    x, y = mg.tensor([0.0]), leaf([2.0])
+def test_pow_exponent_gradient_at_base_zero_is_zero_for_a_non_negative_exponent():
+    x, y = mg.tensor([0.0, 0.0]), leaf([2.0, 0.0])
     (x**y).sum().backward()
-    assert y.grad.tolist() == [0.0]
+    assert y.grad.tolist() == [0.0, 0.0]
+
+
+def test_pow_exponent_gradient_at_base_zero_is_minus_inf_for_a_negative_exponent():
+    """0^y = +inf for y < 0 and ln 0 = −inf: the limit from x > 0 is −inf (PyTorch's value)."""
+    x, y = mg.tensor([0.0]), leaf([-2.0])
+    (x**y).sum().backward()
+    assert y.grad.tolist() == [-np.inf]
 
 
 def test_pow_base_gradient_for_exponent_zero_is_zero_even_at_zero():

@@ -94,12 +94,15 @@ class Pow(Op):
     Rules where the formulas break down:
 
     * a negative base with a non-integer exponent has no real value: ValueError;
-    * ∂z/∂y needs ln x, so it exists only for x > 0. At x = 0 it is taken as 0
-      (the limit for y > 0, as in PyTorch); for x < 0 backward raises ValueError;
+    * 0 to a negative power is +inf, and ∂z/∂x there (y·0^(y−1)) is ±inf, without
+      numpy's divide-by-zero warning: the values are right (PyTorch's too);
+    * ∂z/∂y needs ln x, so it exists only for x > 0. At x = 0 it is taken as its
+      limit from x > 0: 0 for y > 0, and −inf for y < 0 (z = +inf, ln 0 = −inf);
+      at y = 0 as 0. These are PyTorch's values. For x < 0 backward raises ValueError;
     * ∂z/∂x at y = 0 is 0 (z is the constant 1), also at x = 0.
     """
 
-    saves = {"x": "x y", "y": "x out"}
+    saves = {"x": "x y", "y": "x y out"}
 
     def forward(self, x, y):
         negative = x < 0
@@ -108,24 +111,26 @@ class Pow(Op):
                 "pow: a negative base with a non-integer exponent has no real value "
                 f"(bases of shape {np.shape(x)}, exponents of shape {np.shape(y)})"
             )
-        return x**y
+        with np.errstate(divide="ignore"):  # 0 ** −2 is inf, exactly
+            return x**y
 
     def backward(self, grad, z, x, y, needs_input_grad):
         dx, dy = needs_input_grad
-        return (_pow_dx(grad, x, y) if dx else None), (_pow_dy(grad, z, x) if dy else None)
+        return (_pow_dx(grad, x, y) if dx else None), (_pow_dy(grad, z, x, y) if dy else None)
 
     def jvp(self, tangents, z, x, y):
         tx, ty = tangents
         return either(None if tx is None else _pow_dx(tx, x, y),
-                      None if ty is None else _pow_dy(ty, z, x))  # fmt: skip
+                      None if ty is None else _pow_dy(ty, z, x, y))  # fmt: skip
 
 
 def _pow_dx(grad, x, y):
     safe_y = where(y == 0, 1, y)  # y·x^(y−1) is 0 at y = 0; avoid 0·inf at x = 0
-    return grad * y * x ** (safe_y - 1)
+    with np.errstate(divide="ignore"):  # 0 ** 0.3 − 1 is inf, exactly: ∂/∂x √x at 0
+        return grad * y * x ** (safe_y - 1)
 
 
-def _pow_dy(grad, z, x):
+def _pow_dy(grad, z, x, y):
     """Only when the exponent needs a gradient: x ** 2 has none to give."""
     if (x < 0).any():
         raise ValueError(
@@ -133,7 +138,8 @@ def _pow_dy(grad, z, x):
             f"undefined for negative bases (min base {x.min()})"
         )
     positive = x > 0
-    return grad * where(positive, z * log(where(positive, x, 1)), 0)
+    at_zero = where(y < 0, -np.inf, 0.0)  # the limit of x^y·ln x as x → 0+
+    return grad * where(positive, where(positive, z, 1) * log(where(positive, x, 1)), at_zero)
 
 
 class Clone(Op):
@@ -195,7 +201,8 @@ class Sin(Op):
     saves = {"x": "x"}
 
     def forward(self, x):
-        return np.sin(x)
+        with np.errstate(invalid="ignore"):  # sin(±inf) is nan, as in PyTorch, without a word
+            return np.sin(x)
 
     def backward(self, grad, z, x):
         return grad * cos(x)
@@ -210,7 +217,8 @@ class Cos(Op):
     saves = {"x": "x"}
 
     def forward(self, x):
-        return np.cos(x)
+        with np.errstate(invalid="ignore"):  # cos(±inf) is nan, as in PyTorch, without a word
+            return np.cos(x)
 
     def backward(self, grad, z, x):
         return -grad * sin(x)
@@ -246,7 +254,7 @@ class Log(Op):
 
 
 class Sqrt(Op):
-    """z = √x  (x ≥ 0).    dz/dx = 1/(2√x) = 1/(2z)."""
+    """z = √x  (x ≥ 0).    dz/dx = 1/(2√x) = 1/(2z): +inf at x = 0, as in PyTorch."""
 
     saves = {"x": "out"}
 
@@ -255,10 +263,17 @@ class Sqrt(Op):
         return np.sqrt(x)
 
     def backward(self, grad, z, x):
-        return grad / (2 * z)
+        return _over_twice(grad, z)
 
     def jvp(self, tangents, z, x):
-        return tangents[0] / (2 * z)
+        return _over_twice(tangents[0], z)
+
+
+def _over_twice(t, z):
+    """t / (2z), where z = 0 gives ±inf without numpy's divide-by-zero warning: the value is the
+    derivative's (a 0 in t still gives nan, with numpy's warning, since 0·inf has none)."""
+    with np.errstate(divide="ignore"):
+        return t / (2 * z)
 
 
 class Abs(Op):
