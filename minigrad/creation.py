@@ -50,8 +50,17 @@ def ones(*shape, dtype=None, requires_grad=False):
 
 
 def full(shape, fill_value, dtype=None, requires_grad=False):
-    array = np.full(_shape((shape,), "full"), fill_value, _float_dtype(dtype))
+    """A tensor of ``shape`` holding ``fill_value``. Without ``dtype`` it is the value's, as in
+    PyTorch: bool for a bool, int64 for an int, float64 for a float."""
+    array = np.full(_shape((shape,), "full"), fill_value, dtype or _value_dtype(fill_value))
     return _make(array, requires_grad, "full")
+
+
+def _value_dtype(value):
+    kind = np.asarray(value).dtype.kind
+    return {"b": np.dtype(bool), "i": np.dtype(np.int64), "u": np.dtype(np.int64)}.get(
+        kind, DEFAULT_DTYPE
+    )
 
 
 def zeros_like(t, dtype=None, requires_grad=False):

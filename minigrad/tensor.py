@@ -127,7 +127,7 @@ class Tensor(ArrayMethods, InplaceMethods):
             mode.trace.record(ops.DETACH, [self], {}, out.data, [out])
         return out
 
-    # ---- comparisons and logic: bool tensors, never differentiable ------------------------
+    # ---- comparisons and logic: bool (or integer) tensors, never differentiable ------------
 
     def __eq__(self, other):
         return ops.compare(np.equal, self, other)
@@ -147,16 +147,30 @@ class Tensor(ArrayMethods, InplaceMethods):
     def __ge__(self, other):
         return ops.compare(np.greater_equal, self, other)
 
-    def __and__(self, other):
-        return ops.compare(np.logical_and, self, other)
-
-    def __or__(self, other):
-        return ops.compare(np.logical_or, self, other)
-
     __hash__ = object.__hash__
 
+    # bitwise on integers, logical on bools (minigrad/ops/rounding.py)
+
+    def __and__(self, other):
+        return ops.bitwise("&", self, other)
+
+    def __rand__(self, other):
+        return ops.bitwise("&", other, self)
+
+    def __or__(self, other):
+        return ops.bitwise("|", self, other)
+
+    def __ror__(self, other):
+        return ops.bitwise("|", other, self)
+
+    def __xor__(self, other):
+        return ops.bitwise("^", self, other)
+
+    def __rxor__(self, other):
+        return ops.bitwise("^", other, self)
+
     def __invert__(self):
-        return Tensor._wrap(np.logical_not(values_of(self, "~")))
+        return ops.bitwise("~", self)
 
     def any(self, *args, **kwargs):
         return ops.any(self, *args, **kwargs)
@@ -208,6 +222,22 @@ class Tensor(ArrayMethods, InplaceMethods):
     def __rpow__(self, other):
         return ops.pow(other, self)
 
+    def __floordiv__(self, other):
+        return ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return ops.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return ops.remainder(self, other)
+
+    def __rmod__(self, other):
+        return ops.remainder(other, self)
+
+    def __round__(self, ndigits=None):
+        """Python's ``round(t)`` and ``round(t, n)``: a tensor of the same dtype, as numpy's."""
+        return ops.round(self, ndigits or 0)
+
     def __matmul__(self, other):
         return ops.matmul(self, other)
 
@@ -229,6 +259,15 @@ class Tensor(ArrayMethods, InplaceMethods):
 
     def neg(self):
         return ops.neg(self)
+
+    def floor_divide(self, other):
+        return ops.floor_divide(self, other)
+
+    def remainder(self, other):
+        return ops.remainder(self, other)
+
+    def round(self, decimals=0):
+        return ops.round(self, decimals)
 
     def clone(self):
         return ops.clone(self)

@@ -45,6 +45,7 @@ from .elementwise import (
 from .indexing import getitem, index_put
 from .linalg import addmm, matmul
 from .reduction import all, any, argmax, argmin, log_softmax, logsumexp, max, mean, min, sum
+from .rounding import bitwise, floor_divide, remainder, round
 from .shape import (
     DETACH,
     broadcast_to,
@@ -72,6 +73,7 @@ __all__ = [
     "any",
     "argmax",
     "argmin",
+    "bitwise",
     "broadcast_to",
     "cat",
     "clamp",
@@ -83,6 +85,7 @@ __all__ = [
     "div",
     "exp",
     "flatten",
+    "floor_divide",
     "getitem",
     "index_put",
     "log",
@@ -99,7 +102,9 @@ __all__ = [
     "permute",
     "pow",
     "relu",
+    "remainder",
     "reshape",
+    "round",
     "sigmoid",
     "sign",
     "sin",
