@@ -1,5 +1,5 @@
-"""Tensor constructors: zeros, ones, full, *_like, randn, rand, randint, arange, and dropout's
-mask.
+"""Tensor constructors: zeros, ones, empty, full, eye, *_like, randn, rand, randint, arange,
+linspace, and dropout's mask.
 
 A shape may be given as separate ints or as one tuple, as in PyTorch:
 ``zeros(2, 3)`` and ``zeros((2, 3))`` are the same.
@@ -47,6 +47,19 @@ def zeros(*shape, dtype=None, requires_grad=False):
 
 def ones(*shape, dtype=None, requires_grad=False):
     return _make(np.ones(_shape(shape, "ones"), _float_dtype(dtype)), requires_grad, "ones")
+
+
+def empty(*shape, dtype=None, requires_grad=False):
+    """A tensor whose values are not to be read before they are written, as ``torch.empty``.
+    minigrad fills it with zeros, so that a run never depends on what memory held."""
+    return _make(np.zeros(_shape(shape, "empty"), _float_dtype(dtype)), requires_grad, "empty")
+
+
+def eye(n, m=None, dtype=None, requires_grad=False):
+    """The n×m matrix with ones on the diagonal and zeros elsewhere (m = n by default), as
+    ``torch.eye``."""
+    _shape((n,) if m is None else (n, m), "eye")
+    return _make(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad, "eye")
 
 
 def full(shape, fill_value, dtype=None, requires_grad=False):
@@ -143,6 +156,15 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False):
         np.dtype(dtype) if dtype is not None else np.dtype(np.int64 if all_ints else DEFAULT_DTYPE)
     )
     return _make(np.arange(start, end, step, dtype=dtype), requires_grad, "arange")
+
+
+def linspace(start, end, steps, dtype=None, requires_grad=False):
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included, as
+    ``torch.linspace`` (float64 by default)."""
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"linspace: steps must be an int >= 0, got {steps!r}")
+    array = np.linspace(start, end, steps, dtype=_float_dtype(dtype))
+    return _make(array, requires_grad, "linspace")
 
 
 def from_numpy(array):

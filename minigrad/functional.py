@@ -16,6 +16,16 @@ from .ops.arguments import takes_dim
 from .tensor import Tensor
 
 log_softmax = ops.log_softmax  # an op of its own, with one fused backward rule
+# the activations and padding of torch.nn.functional (minigrad/ops/activations.py, selection.py)
+elu, gelu, leaky_relu, logsigmoid = ops.elu, ops.gelu, ops.leaky_relu, ops.logsigmoid
+pad, relu, sigmoid, silu, softplus, tanh = (
+    ops.pad,
+    ops.relu,
+    ops.sigmoid,
+    ops.silu,
+    ops.softplus,
+    ops.tanh,
+)
 
 
 @takes_dim

@@ -172,6 +172,15 @@ class Tensor(ArrayMethods, InplaceMethods):
     def __invert__(self):
         return ops.bitwise("~", self)
 
+    def isnan(self):
+        return ops.isnan(self)
+
+    def isinf(self):
+        return ops.isinf(self)
+
+    def isfinite(self):
+        return ops.isfinite(self)
+
     def any(self, *args, **kwargs):
         return ops.any(self, *args, **kwargs)
 
@@ -287,6 +296,15 @@ class Tensor(ArrayMethods, InplaceMethods):
     def sqrt(self):
         return ops.sqrt(self)
 
+    def log1p(self):
+        return ops.log1p(self)
+
+    def expm1(self):
+        return ops.expm1(self)
+
+    def erf(self):
+        return ops.erf(self)
+
     def abs(self):
         return ops.abs(self)
 
@@ -345,6 +363,23 @@ class Tensor(ArrayMethods, InplaceMethods):
     def log_softmax(self, *args, **kwargs):
         return ops.log_softmax(self, *args, **kwargs)
 
+    def prod(self, *args, **kwargs):
+        return ops.prod(self, *args, **kwargs)
+
+    def cumsum(self, *args, **kwargs):
+        return ops.cumsum(self, *args, **kwargs)
+
+    def var(self, *args, **kwargs):
+        """Variance, as ``torch.Tensor.var`` (axis, unbiased, keepdims; correction=)."""
+        return ops.var(self, *args, **kwargs)
+
+    def std(self, *args, **kwargs):
+        return ops.std(self, *args, **kwargs)
+
+    def norm(self, *args, **kwargs):
+        """The p-norm, as ``torch.Tensor.norm`` (p="fro", axis, keepdims)."""
+        return ops.norm(self, *args, **kwargs)
+
     def argmax(self, *args, **kwargs):
         return ops.argmax(self, *args, **kwargs)
 
@@ -395,6 +430,25 @@ class Tensor(ArrayMethods, InplaceMethods):
     def unsqueeze(self, *args, **kwargs):
         """Insert an axis of length 1 at position ``axis``."""
         return ops.unsqueeze(self, *args, **kwargs)
+
+    def flip(self, *args, **kwargs):
+        return ops.flip(self, *args, **kwargs)
+
+    def roll(self, *args, **kwargs):
+        return ops.roll(self, *args, **kwargs)
+
+    def tril(self, diagonal=0):
+        return ops.tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return ops.triu(self, diagonal)
+
+    def gather(self, *args, **kwargs):
+        """Values picked along an axis by an index tensor, as ``torch.Tensor.gather``."""
+        return ops.gather(self, *args, **kwargs)
+
+    def masked_fill(self, mask, value):
+        return ops.masked_fill(self, mask, value)
 
     def split(self, *args, **kwargs):
         return ops.split(self, *args, **kwargs)

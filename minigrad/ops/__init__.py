@@ -16,6 +16,7 @@ docs/extending.md has the whole recipe.
 """
 
 from ..graph import Op
+from .activations import elu, gelu, leaky_relu, logsigmoid, silu, softplus
 from .elementwise import (
     abs,
     add,
@@ -26,6 +27,9 @@ from .elementwise import (
     cos,
     div,
     exp,
+    isfinite,
+    isinf,
+    isnan,
     log,
     maximum,
     minimum,
@@ -44,8 +48,23 @@ from .elementwise import (
 )
 from .indexing import getitem, index_put
 from .linalg import addmm, matmul
-from .reduction import all, any, argmax, argmin, log_softmax, logsumexp, max, mean, min, sum
+from .norms import norm, std, var
+from .reduction import (
+    all,
+    any,
+    argmax,
+    argmin,
+    cumsum,
+    log_softmax,
+    logsumexp,
+    max,
+    mean,
+    min,
+    prod,
+    sum,
+)
 from .rounding import bitwise, floor_divide, remainder, round
+from .selection import flip, gather, masked_fill, pad, roll, tril, triu
 from .shape import (
     DETACH,
     broadcast_to,
@@ -61,6 +80,7 @@ from .shape import (
     unbind,
     unsqueeze,
 )
+from .special import erf, expm1, log1p
 
 __all__ = [
     "Op",
@@ -82,15 +102,29 @@ __all__ = [
     "compare",
     "concatenate",
     "cos",
+    "cumsum",
     "div",
+    "elu",
+    "erf",
     "exp",
+    "expm1",
     "flatten",
+    "flip",
     "floor_divide",
+    "gather",
+    "gelu",
     "getitem",
     "index_put",
+    "isfinite",
+    "isinf",
+    "isnan",
+    "leaky_relu",
     "log",
+    "log1p",
     "log_softmax",
+    "logsigmoid",
     "logsumexp",
+    "masked_fill",
     "matmul",
     "max",
     "maximum",
@@ -99,26 +133,36 @@ __all__ = [
     "minimum",
     "mul",
     "neg",
+    "norm",
+    "pad",
     "permute",
     "pow",
+    "prod",
     "relu",
     "remainder",
     "reshape",
+    "roll",
     "round",
     "sigmoid",
     "sign",
+    "silu",
     "sin",
+    "softplus",
     "split",
     "sqrt",
     "squeeze",
     "stack",
+    "std",
     "sub",
     "sum",
     "tanh",
     "to",
     "transpose",
+    "tril",
+    "triu",
     "unbind",
     "unsqueeze",
+    "var",
     "where",
 ]
 

@@ -45,4 +45,3 @@ def takes_dim(target):
         return target(*args, **numpy_names(target.__name__, params))
 
     return function_call
-

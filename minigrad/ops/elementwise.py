@@ -227,30 +227,39 @@ class Cos(Op):
         return -tangents[0] * sin(x)
 
 
-def _check_nonnegative(name, x):
-    if np.any(x < 0):
-        bad = np.count_nonzero(x < 0)
+def check_domain(name, x, low=0):
+    """Refuse values below ``low``, where the op has no real value: an error, not NaN."""
+    if np.any(x < low):
+        bad = np.count_nonzero(x < low)
         raise ValueError(
-            f"{name}: defined for x >= 0, got {bad} negative value(s) (min {np.min(x)}) "
+            f"{name}: defined for x >= {low}, got {bad} value(s) below {low} (min {np.min(x)}) "
             f"in an input of shape {np.shape(x)}"
         )
 
 
+def quotient(t, d):
+    """t / d, where d = 0 gives ±inf without numpy's divide-by-zero warning: a rule's value
+    there is the derivative's, as in PyTorch (ln'(0) = +inf). A 0 in t still gives NaN with
+    numpy's warning, since 0·inf has no value."""
+    with np.errstate(divide="ignore"):
+        return t / d
+
+
 class Log(Op):
-    """z = ln x  (x ≥ 0; ln 0 = −inf).    dz/dx = 1/x."""
+    """z = ln x  (x ≥ 0; ln 0 = −inf).    dz/dx = 1/x (+inf at 0)."""
 
     saves = {"x": "x"}
 
     def forward(self, x):
-        _check_nonnegative("log", x)
+        check_domain("log", x)
         with np.errstate(divide="ignore"):
             return np.log(x)
 
     def backward(self, grad, z, x):
-        return grad / x
+        return quotient(grad, x)
 
     def jvp(self, tangents, z, x):
-        return tangents[0] / x
+        return quotient(tangents[0], x)
 
 
 class Sqrt(Op):
@@ -259,21 +268,14 @@ class Sqrt(Op):
     saves = {"x": "out"}
 
     def forward(self, x):
-        _check_nonnegative("sqrt", x)
+        check_domain("sqrt", x)
         return np.sqrt(x)
 
     def backward(self, grad, z, x):
-        return _over_twice(grad, z)
+        return quotient(grad, 2 * z)
 
     def jvp(self, tangents, z, x):
-        return _over_twice(tangents[0], z)
-
-
-def _over_twice(t, z):
-    """t / (2z), where z = 0 gives ±inf without numpy's divide-by-zero warning: the value is the
-    derivative's (a 0 in t still gives nan, with numpy's warning, since 0·inf has none)."""
-    with np.errstate(divide="ignore"):
-        return t / (2 * z)
+        return quotient(tangents[0], 2 * z)
 
 
 class Abs(Op):
@@ -494,10 +496,26 @@ class Clip(Op):
         return self.backward(tangents[0], z, x, min, max)  # a diagonal Jacobian: Jt = Jᵀt
 
 
-def compare(ufunc, x, y):
-    """A comparison or logical ``ufunc`` of x and y as a bool tensor, outside the graph."""
-    values = [values_of(v, "a comparison") if isinstance(v, Tensor) else v for v in (x, y)]
+def compare(ufunc, *operands):
+    """A comparison, test or bitwise ``ufunc`` of the operands (tensors, numbers or arrays) as a
+    tensor outside the graph (bool, or integer for bitwise ops on integers)."""
+    values = [values_of(v, "a comparison") if isinstance(v, Tensor) else v for v in operands]
     return Tensor._wrap(np.asarray(ufunc(*values)))
+
+
+def isnan(x):
+    """Where x is NaN: a bool tensor, outside the graph."""
+    return compare(np.isnan, x)
+
+
+def isinf(x):
+    """Where x is +inf or −inf: a bool tensor, outside the graph."""
+    return compare(np.isinf, x)
+
+
+def isfinite(x):
+    """Where x is neither ±inf nor NaN: a bool tensor, outside the graph."""
+    return compare(np.isfinite, x)
 
 
 def _numeric_dtype(dtype):

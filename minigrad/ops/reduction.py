@@ -1,9 +1,11 @@
-"""Reductions: sum, mean, max, min and logsumexp over ``axis`` (None, an int or a tuple).
+"""Reductions: sum, mean, max, min, prod and logsumexp over ``axis`` (None, an int or a
+tuple), and the running sum ``cumsum`` (one axis).
 
-Each follows numpy's ``axis``/``keepdims`` convention, and takes PyTorch's ``dim``/``keepdim``
-too (``arguments.py``). A 0-d tensor may be reduced over axis 0 or −1, as in PyTorch. Backward undoes the
-reduction: the gradient is reshaped so the reduced axes have length 1, then
-broadcast back over them (``_unreduce``).
+Each follows numpy's ``axis``/``keepdims`` convention, and takes PyTorch's
+``dim``/``keepdim`` too (``arguments.py``). A 0-d tensor may be reduced over
+axis 0 or −1, as in PyTorch. Backward undoes the reduction: the gradient is
+reshaped so the reduced axes have length 1, then broadcast back over them
+(``_unreduce``).
 """
 
 import math
@@ -14,7 +16,8 @@ from ..array_methods import values_of
 from ..graph import Op
 from ..tensor import Tensor
 from .arguments import takes_dim
-from .elementwise import exp
+from .elementwise import exp, where
+from .selection import flip
 from .shape import broadcast_to
 
 
@@ -129,6 +132,70 @@ class Min(_Extremum):
         return np.min(x, axis=_axis(axis), keepdims=keepdims)
 
 
+@takes_dim
+class Prod(Op):
+    """z = Π x over ``axis``.    ∂z/∂x_i = Π_{j≠i} x_j, the product of the others.
+
+    Where no element is 0 that is z/x_i. Where some are, it is found without
+    dividing by them (``_others``), so the gradient at a zero is the product of
+    the others, as in PyTorch, and second derivatives are exact there too.
+    """
+
+    saves = {"x": "x out"}
+
+    def forward(self, x, axis=None, keepdims=False):
+        return np.prod(x, axis=_axis(axis), keepdims=keepdims)
+
+    def backward(self, grad, z, x, axis=None, keepdims=False):
+        axis = _axis(axis)
+        return _unreduce(grad, x.shape, axis, keepdims) * _others(z, x, axis, keepdims)
+
+    def jvp(self, tangents, z, x, axis=None, keepdims=False):
+        axis = _axis(axis)
+        return sum(tangents[0] * _others(z, x, axis, keepdims), axis, keepdims)
+
+
+def _others(z, x, axis, keepdims):
+    """Π_{j≠i} x_j along ``axis`` for every element i: z/x_i where the row holds no 0.
+
+    Otherwise, with p the product of the row's nonzero elements (a 0 taken as
+    1), it is p/x_i (p at a zero) times the product of the *other* zeros: 1
+    where there is none; that zero where there is one (its value is 0, but its
+    derivative, 1, is the second derivative of z); and 0 where there are more.
+    """
+    zero = (x.data if isinstance(x, Tensor) else x) == 0
+    if not zero.any():
+        return _unreduce(z, x.shape, axis, keepdims) / x
+    other_zeros = zero.sum(axis, keepdims=True) - zero  # how many of the others are 0
+    safe = where(zero, 1.0, x)
+    zeros = where(zero, x, 0.0)
+    the_other_zero = sum(zeros, axis, True) - zeros
+    factor = where(other_zeros == 0, 1.0, where(other_zeros == 1, the_other_zero, 0.0))
+    return prod(safe, axis, True) / safe * factor
+
+
+@takes_dim
+class Cumsum(Op):
+    """z_i = Σ_{j≤i} x_j along ``axis`` (one axis, needed, as in ``torch.cumsum``).
+
+    ∂L/∂x_j = Σ_{i≥j} ∂L/∂z_i: the running sum of the gradient from the end
+    (flipped, summed, flipped back).
+    """
+
+    saves = {"x": ""}
+
+    def forward(self, x, axis=None):
+        if axis is None or isinstance(axis, (tuple, list)):
+            raise TypeError(f"cumsum: needs one axis (dim), an int; got {axis!r}")
+        return np.cumsum(x, axis) if x.ndim else x.copy()
+
+    def backward(self, grad, z, x, axis=None):
+        return flip(cumsum(flip(grad, axis), axis), axis) if x.ndim else grad
+
+    def jvp(self, tangents, z, x, axis=None):
+        return cumsum(tangents[0], axis)
+
+
 def _minus_max(x, axis):
     """(x − m, m) with m = max x along ``axis``, kept as an axis of length 1; m is taken as 0
     where that maximum is ±inf, so that such rows stay what they are.
@@ -230,5 +297,7 @@ sum = Sum()  # noqa: A001 - the op is called sum, as torch.sum
 mean = Mean()
 max = Max()  # noqa: A001
 min = Min()  # noqa: A001
+prod = Prod()
+cumsum = Cumsum()
 logsumexp = Logsumexp()
 log_softmax = LogSoftmax()

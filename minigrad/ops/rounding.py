@@ -13,10 +13,9 @@ warning, as ``/`` does.
 
 import numpy as np
 
-from ..array_methods import values_of
 from ..graph import Op
 from ..tensor import Tensor
-from .elementwise import either
+from .elementwise import compare, either
 
 
 def _check_integer_divisor(x, y, name):
@@ -92,14 +91,14 @@ _UFUNCS = {"&": np.bitwise_and, "|": np.bitwise_or, "^": np.bitwise_xor, "~": np
 def bitwise(symbol, *operands):
     """``&``, ``|``, ``^`` or ``~`` of integer or bool tensors (or Python ints and bools), outside
     the graph: bitwise on integers, logical on bools, as in PyTorch. Floats are a TypeError."""
-    values = [values_of(v, symbol) if isinstance(v, Tensor) else np.asarray(v) for v in operands]
-    floats = [str(v.dtype) for v in values if v.dtype.kind not in "biu"]
+    dtypes = [v.dtype if isinstance(v, Tensor) else np.asarray(v).dtype for v in operands]
+    floats = [str(d) for d in dtypes if d.kind not in "biu"]
     if floats:
         raise TypeError(
             f"{BITWISE_NAMES[symbol]} ({symbol}): expected integer or bool tensors, got "
             f"{', '.join(floats)}; compare floats first (x > 0) for a bool tensor"
         )
-    return Tensor._wrap(np.asarray(_UFUNCS[symbol](*values)))
+    return compare(_UFUNCS[symbol], *operands)
 
 
 floor_divide = FloorDivide()

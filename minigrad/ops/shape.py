@@ -129,7 +129,7 @@ def shape_arg(args):
     return tuple(args)
 
 
-def _normalize_axis(axis, ndim, where):
+def normalize_axis(axis, ndim, where):
     if not -ndim <= axis < ndim:
         raise ValueError(f"{where}: axis {axis} is out of range for {ndim} axes")
     return axis % ndim
@@ -160,7 +160,7 @@ def squeeze(x, axis=None):
     0-d tensor squeezed along axis 0 or −1 stays as it is, as in PyTorch."""
     if axis is None:
         return reshape(x, tuple(n for n in x.shape if n != 1))
-    axis = _normalize_axis(axis, max(x.ndim, 1), "squeeze")
+    axis = normalize_axis(axis, max(x.ndim, 1), "squeeze")
     if x.ndim == 0 or x.shape[axis] != 1:
         return reshape(x, x.shape)
     return reshape(x, x.shape[:axis] + x.shape[axis + 1 :])
@@ -169,7 +169,7 @@ def squeeze(x, axis=None):
 @takes_dim
 def unsqueeze(x, axis):
     """Insert an axis of length 1 at position ``axis``."""
-    axis = _normalize_axis(axis, x.ndim + 1, "unsqueeze")
+    axis = normalize_axis(axis, x.ndim + 1, "unsqueeze")
     return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
 
 
@@ -181,8 +181,8 @@ def flatten(x, start_dim=0, end_dim=-1):
     """
     if x.ndim == 0:
         return reshape(x, (1,))
-    start = _normalize_axis(start_dim, x.ndim, "flatten")
-    end = _normalize_axis(end_dim, x.ndim, "flatten")
+    start = normalize_axis(start_dim, x.ndim, "flatten")
+    end = normalize_axis(end_dim, x.ndim, "flatten")
     if start > end:
         raise ValueError(
             f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
@@ -235,7 +235,7 @@ class Split(Op):
         An int gives pieces of that length (the last may be shorter); a list
         gives the length of each piece, which must add up to the axis length.
         """
-        axis = _normalize_axis(axis, x.ndim, "split")
+        axis = normalize_axis(axis, x.ndim, "split")
         sizes = _piece_sizes(split_size_or_sections, x.shape[axis], axis)
         return self.apply((x,), {"sizes": sizes, "axis": axis})
 
@@ -277,7 +277,7 @@ class Unbind(Op):
 
     def __call__(self, x, axis=0):
         """The slices of ``x`` along ``axis``, each without that axis, as ``torch.unbind``."""
-        return self.apply((x,), {"axis": _normalize_axis(axis, x.ndim, "unbind")})
+        return self.apply((x,), {"axis": normalize_axis(axis, x.ndim, "unbind")})
 
 
 def _given(tangents, xs):
