@@ -1,13 +1,20 @@
 """Every differentiable op, grouped by domain; ``registry()`` lists them all.
 
 * ``elementwise``: + − × ÷ **, clone, neg, exp, log, sin, cos, sqrt, abs, sign, sigmoid, tanh,
-  relu, maximum, minimum, where, clip, to
-* ``reduction``: sum, mean, max, min, logsumexp, log_softmax (+ argmax, argmin: indices,
-  not differentiable)
+  relu, maximum, minimum, where, clip, to (+ isnan, isinf, isfinite, outside the graph)
+* ``special``: log1p, expm1, erf
+* ``activations``: softplus (+ logsigmoid, silu, gelu, elu, leaky_relu: compositions)
+* ``rounding``: floor_divide (//), remainder (%), round (+ the bitwise & | ^ ~)
+* ``reduction``: sum, mean, max, min, prod, logsumexp, log_softmax, cumsum (+ argmax, argmin,
+  any, all: not differentiable)
+* ``norms``: var, std, norm (compositions)
 * ``shape``: reshape, permute, broadcast_to, stack, concatenate (+ transpose, split, unbind,
   squeeze, unsqueeze, flatten, and view and expand, which are Tensor methods only)
 * ``indexing``: getitem, index_put
+* ``selection``: flip, roll, pad, tril, triu, gather, masked_fill (compositions)
 * ``linalg``: matmul, addmm
+
+``arguments.py`` lets each take PyTorch's ``dim=`` and ``keepdim=`` beside numpy's names.
 
 To add an op, subclass ``minigrad.Op`` (``minigrad/graph.py``) (forward and backward side by
 side, the math in the docstring), create one instance, and check it against its SymPy row
