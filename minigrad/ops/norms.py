@@ -32,14 +32,18 @@ def var(x, axis=None, unbiased=None, keepdims=False, *, correction=None):
     d var / dx_i = 2 (x_i − mean) / (n − correction). Where n − correction ≤ 0
     there is no variance to estimate: a ValueError (PyTorch gives inf or NaN).
     """
+    return _variance(x, axis, unbiased, keepdims, correction, "var")
+
+
+def _variance(x, axis, unbiased, keepdims, correction, name):
     if isinstance(axis, bool) and unbiased is None:  # torch.var(x, unbiased)
         axis, unbiased = None, axis
-    c = _correction(unbiased, correction, "var")
+    c = _correction(unbiased, correction, name)
     axis = _axis(axis)
     n = _count(x.shape, axis)
     if n - c <= 0:
         raise ValueError(
-            f"var: {n} element(s) per result with correction {c} leave no degrees of freedom "
+            f"{name}: {n} element(s) per result with correction {c} leave no degrees of freedom "
             f"(input shape {x.shape}, axis {axis}); pass correction=0 for the population variance"
         )
     d = x - mean(x, axis, keepdims=True)
@@ -52,7 +56,7 @@ def std(x, axis=None, unbiased=None, keepdims=False, *, correction=None):
 
     d std / dx_i = (x_i − mean) / ((n − correction)·std), and 0 where std = 0.
     """
-    return _root(var(x, axis, unbiased, keepdims, correction=correction), 2)
+    return _root(_variance(x, axis, unbiased, keepdims, correction, "std"), 2)
 
 
 def _root(s, p):

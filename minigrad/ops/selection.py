@@ -66,7 +66,8 @@ def pad(x, pad, mode="constant", value=0.0):  # noqa: A002 - PyTorch's argument 
     last axis first: (left, right) pads the last axis, (left, right, top, bottom) the last two.
     A negative amount crops. ``mode``: ``"constant"`` (fills with ``value``), ``"reflect"``
     (mirrors, without repeating the edge), ``"replicate"`` (repeats the edge) or
-    ``"circular"`` (wraps around).
+    ``"circular"`` (wraps around). As in PyTorch, ``reflect`` pads an axis of n by at most
+    n − 1 on each side and ``circular`` by at most n.
 
     The constant mode writes x into a tensor of ``value`` (``index_put``); the
     others read x at the padded positions (one ``getitem`` with an index array
@@ -89,8 +90,24 @@ def pad(x, pad, mode="constant", value=0.0):  # noqa: A002 - PyTorch's argument 
         raise ValueError(
             f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}"
         )
+    _wraps_at_most_once(x.shape, pairs, mode)
     rows = [np.pad(np.arange(n), w, _NUMPY_MODES[mode]) for n, w in zip(x.shape, pairs)]
     return getitem(x, np.ix_(*rows))
+
+
+def _wraps_at_most_once(shape, pairs, mode):
+    """Refuse what PyTorch refuses: ``reflect`` mirrors at most n − 1 elements of an axis of n
+    (the edge is not repeated), ``circular`` wraps around at most once (n elements), and
+    neither they nor ``replicate`` can pad an empty axis; numpy would go on reflecting or
+    wrapping."""
+    most = {"reflect": 1, "circular": 0}.get(mode, -np.inf)
+    for axis, (n, (before, after)) in enumerate(zip(shape, pairs)):
+        limit = n - most if n else 0
+        if max(before, after) > limit:
+            raise ValueError(
+                f"pad: {mode} padding ({before}, {after}) along axis {axis} of length {n}; "
+                f"it can be at most {limit} on each side"
+            )
 
 
 def _triangle(x, mask, name):
