@@ -68,7 +68,11 @@ class Sum(Op):
 
 @takes_dim
 class Mean(Op):
-    """z = (1/n) Σ x over ``axis`` (n elements).    ∂z/∂x = 1/n."""
+    """z = (1/n) Σ x over ``axis`` (n elements).    ∂z/∂x = 1/n.
+
+    Over an empty axis (n = 0) there is no mean: a ValueError naming the input's
+    shape, where PyTorch returns NaN.
+    """
 
     saves = {"x": ""}
 
@@ -76,7 +80,7 @@ class Mean(Op):
         with np.errstate(invalid="ignore"):  # inf + (−inf) is nan, as the IEEE rules say
             total = np.sum(x, axis=_axis(axis), keepdims=keepdims)  # also checks axis
         count = _count(x.shape, _axis(axis))
-        if count == 0:  # PyTorch gives nan; an error says where the empty axis came from
+        if count == 0:
             raise ValueError(f"mean: cannot average over an empty axis (input shape {x.shape})")
         return total / count
 
