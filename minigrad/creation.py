@@ -1,5 +1,5 @@
-"""Tensor constructors: tensor, zeros, ones, full, *_like, randn, rand, randint, arange,
-from_numpy, and dropout's mask. ``requires_grad`` must be True or False in each.
+"""Tensor constructors: tensor, zeros, ones, empty, full, eye, *_like, randn, rand, randint,
+arange, linspace, from_numpy, and dropout's mask. ``requires_grad`` must be True or False in each.
 
 A shape may be given as separate ints or as one tuple, as in PyTorch:
 ``zeros(2, 3)`` and ``zeros((2, 3))`` are the same.
@@ -55,9 +55,31 @@ def ones(*shape, dtype=None, requires_grad=False):
     return _make(np.ones(_shape(shape, "ones"), _float_dtype(dtype)), requires_grad, "ones")
 
 
+def empty(*shape, dtype=None, requires_grad=False):
+    """A tensor whose values are not to be read before they are written, as ``torch.empty``.
+    minigrad fills it with zeros, so that a run never depends on what memory held."""
+    return _make(np.zeros(_shape(shape, "empty"), _float_dtype(dtype)), requires_grad, "empty")
+
+
+def eye(n, m=None, dtype=None, requires_grad=False):
+    """The n×m matrix with ones on the diagonal and zeros elsewhere (m = n by default), as
+    ``torch.eye``."""
+    _shape((n,) if m is None else (n, m), "eye")
+    return _make(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad, "eye")
+
+
 def full(shape, fill_value, dtype=None, requires_grad=False):
-    array = np.full(_shape((shape,), "full"), fill_value, _float_dtype(dtype))
+    """A tensor of ``shape`` holding ``fill_value``. Without ``dtype`` it is the value's, as in
+    PyTorch: bool for a bool, int64 for an int, float64 for a float."""
+    array = np.full(_shape((shape,), "full"), fill_value, dtype or _value_dtype(fill_value))
     return _make(array, requires_grad, "full")
+
+
+def _value_dtype(value):
+    kind = np.asarray(value).dtype.kind
+    return {"b": np.dtype(bool), "i": np.dtype(np.int64), "u": np.dtype(np.int64)}.get(
+        kind, DEFAULT_DTYPE
+    )
 
 
 def zeros_like(t, dtype=None, requires_grad=False):
@@ -140,6 +162,15 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False):
         np.dtype(dtype) if dtype is not None else np.dtype(np.int64 if all_ints else DEFAULT_DTYPE)
     )
     return _make(np.arange(start, end, step, dtype=dtype), requires_grad, "arange")
+
+
+def linspace(start, end, steps, dtype=None, requires_grad=False):
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included, as
+    ``torch.linspace`` (float64 by default)."""
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"linspace: steps must be an int >= 0, got {steps!r}")
+    array = np.linspace(start, end, steps, dtype=_float_dtype(dtype))
+    return _make(array, requires_grad, "linspace")
 
 
 def from_numpy(array):

@@ -21,14 +21,23 @@ from .losses import (
     mse_loss,
     nll_loss,
 )
+from .ops.arguments import takes_dim
 from .tensor import Tensor
 
 log_softmax = ops.log_softmax  # an op of its own, with one fused backward rule
-relu = ops.relu
-sigmoid = ops.sigmoid
-tanh = ops.tanh
+# the activations and padding of torch.nn.functional (minigrad/ops/activations.py, selection.py)
+elu, gelu, leaky_relu, logsigmoid = ops.elu, ops.gelu, ops.leaky_relu, ops.logsigmoid
+pad, relu, sigmoid, silu, softplus, tanh = (
+    ops.pad,
+    ops.relu,
+    ops.sigmoid,
+    ops.silu,
+    ops.softplus,
+    ops.tanh,
+)
 
 
+@takes_dim
 def softmax(x, axis=-1):
     """softmax(x)_i = e^(x_i) / Σ_j e^(x_j), computed as exp(log_softmax(x)) so it never overflows.
 
@@ -155,14 +164,21 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "cross_entropy",
     "dropout",
+    "elu",
     "embedding",
+    "gelu",
     "layer_norm",
+    "leaky_relu",
     "log_softmax",
+    "logsigmoid",
     "mse_loss",
     "nll_loss",
     "one_hot",
+    "pad",
     "relu",
     "sigmoid",
+    "silu",
     "softmax",
+    "softplus",
     "tanh",
 ]

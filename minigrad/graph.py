@@ -64,7 +64,7 @@ class Op:
     forward and returns an ndarray: without a Tensor there is no graph.
 
     A second op under a registered name is a ValueError, unless it is made with
-    ``replace=True`` (``Softplus(replace=True)``, for a notebook cell run again):
+    ``replace=True`` (``Asinh(replace=True)``, for a notebook cell run again):
     then it takes the name's place in the registry. ``minigrad.ops.unregister``
     removes a name.
     """

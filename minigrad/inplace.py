@@ -242,6 +242,7 @@ class InplaceMethods:
         if mode.forward:  # the tangent changes too (autograd/forward_ad.py)
             put = lambda old: _ops().index_put(old, index, value)  # noqa: E731
             return _forward_ad().in_place(self, value, put, lambda: self.__setitem__(index, value))
+        value = _ops().indexing.numpy_values(index, self.ndim, value)  # PyTorch's placement
         if mode.grad_enabled and (self._requires_grad or _requires_grad(value)):
             return _record_write(self, index, value)
         indexing = _ops().indexing

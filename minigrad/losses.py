@@ -8,6 +8,8 @@ ends of float64's range (±1e308): log-probabilities come from
 so that no exponential can overflow.
 """
 
+import math
+
 import numpy as np
 
 from . import ops
@@ -168,15 +170,9 @@ def mse_loss(input, target, reduction="mean"):  # noqa: A002 - PyTorch's argumen
     return _reduce(diff * diff, reduction, "mse_loss", input.shape)
 
 
-def _softplus(z):
-    """softplus(z) = log(1 + e^z) = m + log(e^(−m) + e^(z − m)) with m = max(z, 0).
-
-    Both exponentials are at most 1 and their sum at least 1, so nothing overflows and the
-    log never sees 0. The result does not depend on m, so neither does its derivative:
-    relu's choice at 0 cannot leak into d softplus/dz = σ(z).
-    """
-    m = ops.relu(z)
-    return m + ops.log(ops.exp(-m) + ops.exp(z - m))
+def _softplus(x):
+    """ln(1 + eˣ), with no threshold: exact for every x."""
+    return ops.softplus(x, 1.0, math.inf)
 
 
 def binary_cross_entropy_with_logits(
@@ -192,7 +188,9 @@ def binary_cross_entropy_with_logits(
     shape;  weight: broadcasts to it (each element's weight);  pos_weight p: broadcasts along
     the last axis (the weight of the positive class).
         loss = −w [p y log σ(x) + (1 − y) log(1 − σ(x))]
-             = w [(1 − y) x + (1 + (p − 1) y) softplus(−x)],
+             = w [p y softplus(−x) + (1 − y) softplus(x)],
+    since −log σ(x) = softplus(−x) and −log(1 − σ(x)) = softplus(x): two terms that are
+    never negative, so nothing cancels and the loss is exact even where it is tiny;
     then averaged over every element ('mean'), summed or returned ('none').
     d loss/dx = w [(1 + (p − 1) y) σ(x) − p y]  (σ(x) − y without weights).
     """
@@ -205,8 +203,8 @@ def binary_cross_entropy_with_logits(
             f"{name}: target of shape {y.shape} must have the input's shape {input.shape}"
         )
     y = target if isinstance(target, Tensor) else y
-    scale = 1 if pos_weight is None else 1 + (pos_weight - 1) * y
-    loss = (1 - y) * input + scale * _softplus(-input)
+    positive = y if pos_weight is None else pos_weight * y
+    loss = positive * _softplus(-input) + (1 - y) * _softplus(input)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction, name, input.shape)

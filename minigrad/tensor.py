@@ -127,7 +127,7 @@ class Tensor(ArrayMethods, InplaceMethods):
             mode.trace.record(ops.DETACH, [self], {}, out.data, [out])
         return out
 
-    # ---- comparisons and logic: bool tensors, never differentiable ------------------------
+    # ---- comparisons and logic: bool (or integer) tensors, never differentiable ------------
 
     def __eq__(self, other):
         return ops.compare(np.equal, self, other)
@@ -147,24 +147,45 @@ class Tensor(ArrayMethods, InplaceMethods):
     def __ge__(self, other):
         return ops.compare(np.greater_equal, self, other)
 
-    def __and__(self, other):
-        return ops.compare(np.logical_and, self, other)
-
-    def __or__(self, other):
-        return ops.compare(np.logical_or, self, other)
-
     __hash__ = object.__hash__
 
+    # bitwise on integers, logical on bools (minigrad/ops/rounding.py)
+
+    def __and__(self, other):
+        return ops.bitwise("&", self, other)
+
+    def __rand__(self, other):
+        return ops.bitwise("&", other, self)
+
+    def __or__(self, other):
+        return ops.bitwise("|", self, other)
+
+    def __ror__(self, other):
+        return ops.bitwise("|", other, self)
+
+    def __xor__(self, other):
+        return ops.bitwise("^", self, other)
+
+    def __rxor__(self, other):
+        return ops.bitwise("^", other, self)
+
     def __invert__(self):
-        return Tensor._wrap(np.logical_not(values_of(self, "~")))
+        return ops.bitwise("~", self)
 
-    def any(self, axis=None):
-        """Whether any element is true (a bool tensor, not differentiable)."""
-        return Tensor._wrap(np.asarray(np.any(values_of(self, "any()"), axis=axis)))
+    def isnan(self):
+        return ops.isnan(self)
 
-    def all(self, axis=None):
-        """Whether every element is true (a bool tensor, not differentiable)."""
-        return Tensor._wrap(np.asarray(np.all(values_of(self, "all()"), axis=axis)))
+    def isinf(self):
+        return ops.isinf(self)
+
+    def isfinite(self):
+        return ops.isfinite(self)
+
+    def any(self, *args, **kwargs):
+        return ops.any(self, *args, **kwargs)
+
+    def all(self, *args, **kwargs):
+        return ops.all(self, *args, **kwargs)
 
     # ---- dtype -----------------------------------------------------------------------------
 
@@ -210,6 +231,22 @@ class Tensor(ArrayMethods, InplaceMethods):
     def __rpow__(self, other):
         return ops.pow(other, self)
 
+    def __floordiv__(self, other):
+        return ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return ops.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return ops.remainder(self, other)
+
+    def __rmod__(self, other):
+        return ops.remainder(other, self)
+
+    def __round__(self, ndigits=None):
+        """Python's ``round(t)`` and ``round(t, n)``: a tensor of the same dtype, as numpy's."""
+        return ops.round(self, ndigits or 0)
+
     def __matmul__(self, other):
         return ops.matmul(self, other)
 
@@ -232,6 +269,15 @@ class Tensor(ArrayMethods, InplaceMethods):
     def neg(self):
         return ops.neg(self)
 
+    def floor_divide(self, other):
+        return ops.floor_divide(self, other)
+
+    def remainder(self, other):
+        return ops.remainder(self, other)
+
+    def round(self, decimals=0):
+        return ops.round(self, decimals)
+
     def clone(self):
         return ops.clone(self)
 
@@ -249,6 +295,15 @@ class Tensor(ArrayMethods, InplaceMethods):
 
     def sqrt(self):
         return ops.sqrt(self)
+
+    def log1p(self):
+        return ops.log1p(self)
+
+    def expm1(self):
+        return ops.expm1(self)
+
+    def erf(self):
+        return ops.erf(self)
 
     def abs(self):
         return ops.abs(self)
@@ -287,38 +342,49 @@ class Tensor(ArrayMethods, InplaceMethods):
         """self + mat1 @ mat2, as ``torch.Tensor.addmm``."""
         return ops.addmm(self, mat1, mat2)
 
-    # ---- reductions ------------------------------------------------------------------------
+    # ---- reductions: (axis=None, keepdims=False), or PyTorch's dim= and keepdim= ----------
 
-    def sum(self, axis=None, keepdims=False):
-        return ops.sum(self, axis, keepdims)
+    def sum(self, *args, **kwargs):
+        return ops.sum(self, *args, **kwargs)
 
-    def mean(self, axis=None, keepdims=False):
-        return ops.mean(self, axis, keepdims)
+    def mean(self, *args, **kwargs):
+        return ops.mean(self, *args, **kwargs)
 
-    def max(self, axis=None, keepdims=False):
-        return ops.max(self, axis, keepdims)
+    def max(self, *args, **kwargs):
+        """The maximum values only, as numpy's ``max`` (``argmax`` gives the indices)."""
+        return ops.max(self, *args, **kwargs)
 
-    def min(self, axis=None, keepdims=False):
-        return ops.min(self, axis, keepdims)
+    def min(self, *args, **kwargs):
+        return ops.min(self, *args, **kwargs)
 
-    def logsumexp(self, axis=None, keepdims=False):
-        return ops.logsumexp(self, axis, keepdims)
+    def logsumexp(self, *args, **kwargs):
+        return ops.logsumexp(self, *args, **kwargs)
 
-    def log_softmax(self, axis=-1):
-        return ops.log_softmax(self, axis)
+    def log_softmax(self, *args, **kwargs):
+        return ops.log_softmax(self, *args, **kwargs)
 
-    def argmax(self, axis=None, keepdims=False):
-        """Index of the maximum (int64, not differentiable). ``max`` returns only the values,
-        as numpy's does."""
-        return Tensor._wrap(
-            np.asarray(np.argmax(values_of(self, "argmax()"), axis=axis, keepdims=keepdims))
-        )
+    def prod(self, *args, **kwargs):
+        return ops.prod(self, *args, **kwargs)
 
-    def argmin(self, axis=None, keepdims=False):
-        """Index of the minimum (int64, not differentiable)."""
-        return Tensor._wrap(
-            np.asarray(np.argmin(values_of(self, "argmin()"), axis=axis, keepdims=keepdims))
-        )
+    def cumsum(self, *args, **kwargs):
+        return ops.cumsum(self, *args, **kwargs)
+
+    def var(self, *args, **kwargs):
+        """Variance, as ``torch.Tensor.var`` (axis, unbiased, keepdims; correction=)."""
+        return ops.var(self, *args, **kwargs)
+
+    def std(self, *args, **kwargs):
+        return ops.std(self, *args, **kwargs)
+
+    def norm(self, *args, **kwargs):
+        """The p-norm, as ``torch.Tensor.norm`` (p="fro", axis, keepdims)."""
+        return ops.norm(self, *args, **kwargs)
+
+    def argmax(self, *args, **kwargs):
+        return ops.argmax(self, *args, **kwargs)
+
+    def argmin(self, *args, **kwargs):
+        return ops.argmin(self, *args, **kwargs)
 
     # ---- shape -----------------------------------------------------------------------------
 
@@ -354,22 +420,41 @@ class Tensor(ArrayMethods, InplaceMethods):
     def broadcast_to(self, shape):
         return ops.broadcast_to(self, tuple(shape))
 
-    def flatten(self):
-        return ops.reshape(self, (-1,))
+    def flatten(self, start_dim=0, end_dim=-1):
+        return ops.flatten(self, start_dim, end_dim)
 
-    def squeeze(self, axis=None):
+    def squeeze(self, *args, **kwargs):
         """Drop axes of length 1; with ``axis``, only that one (kept if its length is not 1)."""
-        return ops.shape.squeeze(self, axis)
+        return ops.squeeze(self, *args, **kwargs)
 
-    def unsqueeze(self, axis):
+    def unsqueeze(self, *args, **kwargs):
         """Insert an axis of length 1 at position ``axis``."""
-        return ops.shape.unsqueeze(self, axis)
+        return ops.unsqueeze(self, *args, **kwargs)
 
-    def split(self, split_size_or_sections, axis=0):
-        return ops.split(self, split_size_or_sections, axis)
+    def flip(self, *args, **kwargs):
+        return ops.flip(self, *args, **kwargs)
 
-    def unbind(self, axis=0):
-        return ops.unbind(self, axis)
+    def roll(self, *args, **kwargs):
+        return ops.roll(self, *args, **kwargs)
+
+    def tril(self, diagonal=0):
+        return ops.tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return ops.triu(self, diagonal)
+
+    def gather(self, *args, **kwargs):
+        """Values picked along an axis by an index tensor, as ``torch.Tensor.gather``."""
+        return ops.gather(self, *args, **kwargs)
+
+    def masked_fill(self, mask, value):
+        return ops.masked_fill(self, mask, value)
+
+    def split(self, *args, **kwargs):
+        return ops.split(self, *args, **kwargs)
+
+    def unbind(self, *args, **kwargs):
+        return ops.unbind(self, *args, **kwargs)
 
 
 def tensor(data, requires_grad=False, dtype=None):

@@ -78,6 +78,37 @@ def _clip(X, min=None, max=None):  # noqa: A002 - the op's parameter names
     return elementwise(lambda x: sp.Min(sp.Max(x, lo), hi))(X)
 
 
+class Floor(sp.Function):
+    """⌊x⌋, whose derivative is 0 away from its jumps (SymPy leaves floor's unevaluated): the
+    step inside ``//``, ``%`` and ``round``. Points are drawn away from the jumps."""
+
+    @classmethod
+    def eval(cls, arg):
+        return sp.floor(arg) if arg.is_Number else None
+
+    def fdiff(self, argindex=1):
+        return sp.S.Zero
+
+    def _numpycode(self, printer):
+        return f"numpy.floor({printer._print(self.args[0])})"
+
+
+def _round(X, decimals=0):
+    scale = sp.Integer(10) ** decimals
+    return elementwise(lambda x: Floor(x * scale + sp.Rational(1, 2)) / scale)(X)
+
+
+def _prod(X, axis=None, keepdims=False):
+    return reduce_along(X, axis, keepdims, sp.Mul.fromiter)
+
+
+def _softplus(X, beta=1.0, threshold=20.0):
+    def f(x):
+        return sp.Piecewise((x, beta * x > threshold), (sp.log(1 + sp.exp(beta * x)) / beta, True))
+
+    return elementwise(f)(X)
+
+
 def sigmoid(x):
     """σ(x) = 1 / (1 + e^(−x)), the definition every sigmoid claim starts from."""
     return 1 / (1 + sp.exp(-x))
@@ -90,11 +121,22 @@ ROWS = [
     Row("mul", lambda X, Y: X * Y, BINARY),
     Row("div", lambda X, Y: X / Y, BINARY, (ANY, NONZERO)),
     Row("pow", elementwise(lambda x, y: x**y), BINARY, (Uniform(0.5, 2.0), ANY)),
+    Row("floor_divide", elementwise(lambda x, y: Floor(x / y)), BINARY, (ANY, NONZERO)),
+    Row("remainder", elementwise(lambda x, y: x - Floor(x / y) * y), BINARY, (ANY, NONZERO)),
+    Row(
+        "round",
+        _round,
+        [*UNARY, Case(((3, 4),), {"decimals": 1}), Case(((3, 4),), {"decimals": -1})],
+        (Uniform(avoid=(-2.5, -1.5, -0.5, 0.5, 1.5, 2.5), margin=0.01),),
+    ),
     Row("neg", lambda X: -X, UNARY),
     Row("clone", lambda X: X + 0, UNARY),
     # elementwise functions
     Row("exp", elementwise(sp.exp), UNARY),
     Row("log", elementwise(sp.log), UNARY, (POSITIVE,)),
+    Row("log1p", elementwise(lambda x: sp.log(1 + x)), UNARY, (Uniform(-0.9, 3.0),)),
+    Row("expm1", elementwise(lambda x: sp.exp(x) - 1), UNARY),
+    Row("erf", elementwise(sp.erf), UNARY),
     Row("sin", elementwise(sp.sin), UNARY),
     Row("cos", elementwise(sp.cos), UNARY),
     Row("sqrt", elementwise(sp.sqrt), UNARY, (POSITIVE,)),
@@ -103,6 +145,12 @@ ROWS = [
     Row("sigmoid", elementwise(sigmoid), UNARY, (Uniform(-6, 6),)),
     Row("tanh", elementwise(sp.tanh), UNARY),
     Row("relu", elementwise(lambda x: sp.Max(x, 0)), UNARY, (NONZERO,)),
+    Row(
+        "softplus",
+        _softplus,
+        [*UNARY, Case(((3, 4),), {"beta": 2.0, "threshold": 1.0})],
+        (Uniform(avoid=(0.5,)),),
+    ),
     Row("maximum", elementwise(sp.Max), BINARY),
     Row("minimum", elementwise(sp.Min), BINARY),
     Row(
@@ -135,7 +183,18 @@ ROWS = [
     Row("mean", _mean, _reductions()),
     Row("max", _max, _reductions()),
     Row("min", _min, _reductions()),
+    Row("prod", _prod, _reductions()),
     Row("logsumexp", _logsumexp, _reductions()),
+    Row(
+        "cumsum",
+        lambda X, axis=None: np.cumsum(X, axis) if X.ndim else X,
+        [
+            Case(((4,),), {"axis": 0}),
+            Case(((2, 3),), {"axis": 1}),
+            Case(((2, 3, 2),), {"axis": -2}),
+            Case(((),), {"axis": 0}),
+        ],
+    ),
     Row(
         "log_softmax",
         _log_softmax,

@@ -35,6 +35,11 @@ def test_every_registered_op_has_a_spec_row():
     assert missing_rows() == []
 
 
+def test_every_registered_op_has_its_own_jvp_rule():
+    """Checked by the "jvp" check of its row; none falls back on the double-vjp trick."""
+    assert sorted(n for n, op in mg.ops.registry().items() if not hasattr(op, "jvp")) == []
+
+
 def test_every_row_names_a_registered_op():
     assert {row.op for row in ROWS} <= set(mg.ops.registry())
 

@@ -494,8 +494,8 @@ def test_parameters_can_be_positional_or_keyword():
 
 def test_calling_an_op_wrongly_raises_type_errors():
     x = mg.tensor([1.0])
-    with pytest.raises(TypeError, match="sum: .*unexpected keyword argument 'dim'"):
-        mg.sum(x, dim=0)
+    with pytest.raises(TypeError, match="sum: .*unexpected keyword argument 'axes'"):
+        mg.sum(x, axes=0)
     with pytest.raises(TypeError, match=r"exp: takes 1 tensor inputs, then the parameters \(\)"):
         mg.exp(x, 1)
     with pytest.raises(

@@ -94,10 +94,17 @@ def test_pow_exponent_gradient_is_undefined_for_a_negative_base():
         (x**y).sum().backward()
 
 
-def test_pow_exponent_gradient_at_base_zero_is_zero():
-    x, y = mg.tensor([0.0]), leaf([2.0])
+def test_pow_exponent_gradient_at_base_zero_is_zero_for_a_non_negative_exponent():
+    x, y = mg.tensor([0.0, 0.0]), leaf([2.0, 0.0])
     (x**y).sum().backward()
-    assert y.grad.tolist() == [0.0]
+    assert y.grad.tolist() == [0.0, 0.0]
+
+
+def test_pow_exponent_gradient_at_base_zero_is_minus_inf_for_a_negative_exponent():
+    """0^y = +inf for y < 0 and ln 0 = −inf: the limit from x > 0 is −inf (PyTorch's value)."""
+    x, y = mg.tensor([0.0]), leaf([-2.0])
+    (x**y).sum().backward()
+    assert y.grad.tolist() == [-np.inf]
 
 
 def test_pow_base_gradient_for_exponent_zero_is_zero_even_at_zero():
@@ -217,7 +224,7 @@ def test_broadcasting_errors_name_the_op_and_the_shapes():
 
 def test_log_and_sqrt_of_negative_numbers_raise():
     with pytest.raises(
-        ValueError, match=r"log: defined for x >= 0, got 1 negative value\(s\) \(min -1.0\)"
+        ValueError, match=r"log: defined for x >= 0, got 1 value\(s\) below 0 \(min -1.0\)"
     ):
         mg.log(mg.tensor([1.0, -1.0]))
     with pytest.raises(ValueError, match="sqrt: defined for x >= 0"):
@@ -460,3 +467,87 @@ def test_sin_and_cos_differentiate_into_each_other_four_times_over(op, derivativ
         (y,) = mg.grad(y.sum(), [x], create_graph=True)
         np.testing.assert_allclose(y.data, derivative(x.data), rtol=0, atol=1e-15)
         assert y.grad_fn is not None  # recorded, so the next derivative exists
+
+
+# ---- misuses of the ops and spellings PyTorch users bring -----------------------------------
+
+_X, _I = np.arange(12.0).reshape(3, 4), np.array([1, 2])
+
+MISUSES = {
+    "both spellings of an axis": (lambda: mg.tensor(_X).sum(axis=0, dim=0), TypeError,
+        r"^sum: axis= and dim= are two spellings of one argument; pass one of them$"),
+    "both spellings of keepdims": (lambda: mg.tensor(_X).mean(0, keepdims=True, keepdim=True),
+        TypeError, r"^mean: keepdims= and keepdim= are two spellings"),
+    "an integer // by zero": (lambda: mg.tensor(_I) // mg.tensor([0, 1]), ZeroDivisionError,
+        r"^floor_divide: integer division by zero \(a divisor of shape \(2,\) holds 0\)"),
+    "an integer % by zero": (lambda: mg.tensor(_I) % 0, ZeroDivisionError,
+        r"^remainder: integer division by zero \(a divisor of shape \(\) holds 0\)"),
+    "& on floats": (lambda: mg.tensor(_X) & mg.tensor(_X), TypeError,
+        r"^bitwise_and \(&\): expected integer or bool tensors, got float64, float64"),
+    "a reflected & with a float": (lambda: 3.5 & mg.tensor(_I), TypeError,
+        r"^bitwise_and \(&\): expected integer or bool tensors, got float64"),
+    "~ on floats": (lambda: ~mg.tensor(_X), TypeError,
+        r"^bitwise_not \(~\): expected integer or bool tensors, got float64"),
+    "var of one element": (lambda: mg.tensor([2.0]).var(), ValueError,
+        r"^var: 1 element\(s\) per result with correction 1 leave no degrees of freedom"),
+    "std with unbiased and correction": (lambda: mg.tensor(_X).std(unbiased=True, correction=1),
+        TypeError, r"^std: got both unbiased= and correction="),
+    "std of one element": (lambda: mg.tensor([[2.0]]).std(dim=1), ValueError,
+        r"^std: 1 element\(s\) per result with correction 1 .* \(input shape \(1, 1\), axis 1\)"),
+    "norm with p < 0": (lambda: mg.tensor(_X).norm(-1), ValueError,
+        r"^norm: p must be 'fro', a number > 0, 0, inf or -inf; got -1"),
+    "cumsum without an axis": (lambda: mg.tensor(_X).cumsum(None), TypeError,
+        r"^cumsum: needs one axis \(dim\), an int; got None"),
+    "roll with more shifts than axes": (lambda: mg.tensor(_X).roll((1, 2), 0), ValueError,
+        r"^roll: 2 shifts for 1 axes"),
+    "pad with half a pair": (lambda: F.pad(mg.tensor(_X), (1,)), ValueError,
+        r"^pad: expected \(before, after\) pairs for at most 2 axes, got \(1,\)"),
+    "pad with an unknown mode": (lambda: F.pad(mg.tensor(_X), (1, 1), mode="mirror"), ValueError,
+        r"^pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got 'mirror'"),
+    "reflect beyond the edge": (lambda: F.pad(mg.tensor(_X), (4, 0), mode="reflect"), ValueError,
+        r"^pad: reflect padding \(4, 0\) along axis 1 of length 4; it can be at most 3"),
+    "circular more than once": (lambda: F.pad(mg.tensor(_X), (0, 0, 1, 4), mode="circular"),
+        ValueError, r"^pad: circular padding \(1, 4\) along axis 0 of length 3; .* at most 3"),
+    "replicate of an empty axis": (
+        lambda: F.pad(mg.zeros(2, 0), (1, 1), mode="replicate"), ValueError,
+        r"^pad: replicate padding \(1, 1\) along axis 1 of length 0; it can be at most 0"),
+    "tril of a vector": (lambda: mg.tensor(_I).tril(), ValueError,
+        r"^tril: needs a matrix \(or a batch of them\), got shape \(2,\)"),
+    "gather with a float index": (lambda: mg.tensor(_X).gather(1, mg.tensor([[0.5]])), TypeError,
+        r"^gather: the index must hold integers, got dtype float64"),
+    "gather with a longer index": (
+        lambda: mg.tensor(_X).gather(1, mg.tensor(np.zeros((4, 1), np.int64))), ValueError,
+        r"^gather: an index of shape \(4, 1\) for an input of shape \(3, 4\)"),
+    "gather out of range": (
+        lambda: mg.tensor(_X).gather(1, mg.tensor(np.full((3, 1), 4))), ValueError,
+        r"^gather: an index out of range \[0, 4\) along axis 1"),
+    "masked_fill with a float mask": (
+        lambda: mg.tensor(_X).masked_fill(mg.tensor([1.0]), 0.0), TypeError,
+        r"^masked_fill: the mask must be a bool tensor, got dtype float64"),
+    "masked_fill with a mask that does not broadcast": (
+        lambda: mg.tensor(_X).masked_fill(mg.tensor(np.ones(3, bool)), 0.0), ValueError,
+        r"^masked_fill: a mask of shape \(3,\) does not broadcast to the input's shape \(3, 4\)"),
+    "masked_fill with a value that is not 0-d": (
+        lambda: mg.tensor(_X).masked_fill(mg.tensor(np.ones(4, bool)), mg.zeros(2)), ValueError,
+        r"^masked_fill: value must be a number or a 0-d tensor, got shape \(2,\)"),
+    "gelu with an unknown approximation": (lambda: F.gelu(mg.tensor(_X), approximate="x"),
+        ValueError, r"^gelu: approximate must be 'none' or 'tanh', got 'x'"),
+    "linspace with negative steps": (lambda: mg.linspace(0, 1, -1), ValueError,
+        r"^linspace: steps must be an int >= 0, got -1"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("misuse", list(MISUSES))
+def test_a_misused_op_raises_an_error_naming_the_op_what_it_got_and_what_it_expects(misuse):
+    call, error, message = MISUSES[misuse]
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_pythons_round_keeps_the_dtype_and_has_derivative_zero():
+    x = leaf([0.5, 1.5, 2.567])
+    y = round(x, 2)
+    assert y.dtype == np.float64 and y.tolist() == [0.5, 1.5, 2.57]
+    y.sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0, 0.0]
+    assert round(mg.tensor([7, 12]), -1).tolist() == [10, 10]

@@ -1,13 +1,20 @@
 """Every differentiable op, grouped by domain; ``registry()`` lists them all.
 
 * ``elementwise``: + − × ÷ **, clone, neg, exp, log, sin, cos, sqrt, abs, sign, sigmoid, tanh,
-  relu, maximum, minimum, where, clip, to
-* ``reduction``: sum, mean, max, min, logsumexp, log_softmax (+ argmax, argmin: indices,
-  not differentiable)
+  relu, maximum, minimum, where, clip, to (+ isnan, isinf, isfinite, outside the graph)
+* ``special``: log1p, expm1, erf
+* ``activations``: softplus (+ logsigmoid, silu, gelu, elu, leaky_relu: compositions)
+* ``rounding``: floor_divide (//), remainder (%), round (+ the bitwise & | ^ ~)
+* ``reduction``: sum, mean, max, min, prod, logsumexp, log_softmax, cumsum (+ argmax, argmin,
+  any, all: not differentiable)
+* ``norms``: var, std, norm (compositions)
 * ``shape``: reshape, permute, broadcast_to, stack, concatenate (+ transpose, split, unbind,
   squeeze, unsqueeze, flatten, and view and expand, which are Tensor methods only)
 * ``indexing``: getitem, index_put
+* ``selection``: flip, roll, pad, tril, triu, gather, masked_fill (compositions)
 * ``linalg``: matmul, addmm
+
+``arguments.py`` lets each take PyTorch's ``dim=`` and ``keepdim=`` beside numpy's names.
 
 To add an op, subclass ``minigrad.Op`` (``minigrad/graph.py``) (forward and backward side by
 side, the math in the docstring), create one instance, and check it against its SymPy row
@@ -16,6 +23,7 @@ docs/extending.md has the whole recipe.
 """
 
 from ..graph import Op
+from .activations import elu, gelu, leaky_relu, logsigmoid, silu, softplus
 from .elementwise import (
     abs,
     add,
@@ -26,6 +34,9 @@ from .elementwise import (
     cos,
     div,
     exp,
+    isfinite,
+    isinf,
+    isnan,
     log,
     maximum,
     minimum,
@@ -44,7 +55,23 @@ from .elementwise import (
 )
 from .indexing import getitem, index_put
 from .linalg import addmm, matmul
-from .reduction import argmax, argmin, log_softmax, logsumexp, max, mean, min, sum
+from .norms import norm, std, var
+from .reduction import (
+    all,
+    any,
+    argmax,
+    argmin,
+    cumsum,
+    log_softmax,
+    logsumexp,
+    max,
+    mean,
+    min,
+    prod,
+    sum,
+)
+from .rounding import bitwise, floor_divide, remainder, round
+from .selection import flip, gather, masked_fill, pad, roll, tril, triu
 from .shape import (
     DETACH,
     broadcast_to,
@@ -60,6 +87,7 @@ from .shape import (
     unbind,
     unsqueeze,
 )
+from .special import erf, expm1, log1p
 
 __all__ = [
     "Op",
@@ -68,8 +96,11 @@ __all__ = [
     "abs",
     "add",
     "addmm",
+    "all",
+    "any",
     "argmax",
     "argmin",
+    "bitwise",
     "broadcast_to",
     "cat",
     "clamp",
@@ -78,14 +109,29 @@ __all__ = [
     "compare",
     "concatenate",
     "cos",
+    "cumsum",
     "div",
+    "elu",
+    "erf",
     "exp",
+    "expm1",
     "flatten",
+    "flip",
+    "floor_divide",
+    "gather",
+    "gelu",
     "getitem",
     "index_put",
+    "isfinite",
+    "isinf",
+    "isnan",
+    "leaky_relu",
     "log",
+    "log1p",
     "log_softmax",
+    "logsigmoid",
     "logsumexp",
+    "masked_fill",
     "matmul",
     "max",
     "maximum",
@@ -94,24 +140,36 @@ __all__ = [
     "minimum",
     "mul",
     "neg",
+    "norm",
+    "pad",
     "permute",
     "pow",
+    "prod",
     "relu",
+    "remainder",
     "reshape",
+    "roll",
+    "round",
     "sigmoid",
     "sign",
+    "silu",
     "sin",
+    "softplus",
     "split",
     "sqrt",
     "squeeze",
     "stack",
+    "std",
     "sub",
     "sum",
     "tanh",
     "to",
     "transpose",
+    "tril",
+    "triu",
     "unbind",
     "unsqueeze",
+    "var",
     "where",
 ]
 

@@ -94,12 +94,15 @@ class Pow(Op):
     Rules where the formulas break down:
 
     * a negative base with a non-integer exponent has no real value: ValueError;
-    * ∂z/∂y needs ln x, so it exists only for x > 0. At x = 0 it is taken as 0
-      (the limit for y > 0, as in PyTorch); for x < 0 backward raises ValueError;
+    * 0 to a negative power is +inf, and ∂z/∂x there (y·0^(y−1)) is ±inf, without
+      numpy's divide-by-zero warning: the values are right (PyTorch's too);
+    * ∂z/∂y needs ln x, so it exists only for x > 0. At x = 0 it is taken as its
+      limit from x > 0: 0 for y > 0, and −inf for y < 0 (z = +inf, ln 0 = −inf);
+      at y = 0 as 0. These are PyTorch's values. For x < 0 backward raises ValueError;
     * ∂z/∂x at y = 0 is 0 (z is the constant 1), also at x = 0.
     """
 
-    saves = {"x": "x y", "y": "x out"}
+    saves = {"x": "x y", "y": "x y out"}
 
     def forward(self, x, y):
         negative = x < 0
@@ -108,24 +111,26 @@ class Pow(Op):
                 "pow: a negative base with a non-integer exponent has no real value "
                 f"(bases of shape {np.shape(x)}, exponents of shape {np.shape(y)})"
             )
-        return x**y
+        with np.errstate(divide="ignore"):  # 0 ** −2 is inf, exactly
+            return x**y
 
     def backward(self, grad, z, x, y, needs_input_grad):
         dx, dy = needs_input_grad
-        return (_pow_dx(grad, x, y) if dx else None), (_pow_dy(grad, z, x) if dy else None)
+        return (_pow_dx(grad, x, y) if dx else None), (_pow_dy(grad, z, x, y) if dy else None)
 
     def jvp(self, tangents, z, x, y):
         tx, ty = tangents
         return either(None if tx is None else _pow_dx(tx, x, y),
-                      None if ty is None else _pow_dy(ty, z, x))  # fmt: skip
+                      None if ty is None else _pow_dy(ty, z, x, y))  # fmt: skip
 
 
 def _pow_dx(grad, x, y):
     safe_y = where(y == 0, 1, y)  # y·x^(y−1) is 0 at y = 0; avoid 0·inf at x = 0
-    return grad * y * x ** (safe_y - 1)
+    with np.errstate(divide="ignore"):  # 0 ** 0.3 − 1 is inf, exactly: ∂/∂x √x at 0
+        return grad * y * x ** (safe_y - 1)
 
 
-def _pow_dy(grad, z, x):
+def _pow_dy(grad, z, x, y):
     """Only when the exponent needs a gradient: x ** 2 has none to give."""
     if (x < 0).any():
         raise ValueError(
@@ -133,7 +138,8 @@ def _pow_dy(grad, z, x):
             f"undefined for negative bases (min base {x.min()})"
         )
     positive = x > 0
-    return grad * where(positive, z * log(where(positive, x, 1)), 0)
+    at_zero = where(y < 0, -np.inf, 0.0)  # the limit of x^y·ln x as x → 0+
+    return grad * where(positive, where(positive, z, 1) * log(where(positive, x, 1)), at_zero)
 
 
 class Clone(Op):
@@ -195,7 +201,8 @@ class Sin(Op):
     saves = {"x": "x"}
 
     def forward(self, x):
-        return np.sin(x)
+        with np.errstate(invalid="ignore"):  # sin(±inf) is nan, as in PyTorch, without a word
+            return np.sin(x)
 
     def backward(self, grad, z, x):
         return grad * cos(x)
@@ -210,7 +217,8 @@ class Cos(Op):
     saves = {"x": "x"}
 
     def forward(self, x):
-        return np.cos(x)
+        with np.errstate(invalid="ignore"):  # cos(±inf) is nan, as in PyTorch, without a word
+            return np.cos(x)
 
     def backward(self, grad, z, x):
         return -grad * sin(x)
@@ -219,46 +227,55 @@ class Cos(Op):
         return -tangents[0] * sin(x)
 
 
-def _check_nonnegative(name, x):
-    if np.any(x < 0):
-        bad = np.count_nonzero(x < 0)
+def check_domain(name, x, low=0):
+    """Refuse values below ``low``, where the op has no real value: an error, not NaN."""
+    if np.any(x < low):
+        bad = np.count_nonzero(x < low)
         raise ValueError(
-            f"{name}: defined for x >= 0, got {bad} negative value(s) (min {np.min(x)}) "
+            f"{name}: defined for x >= {low}, got {bad} value(s) below {low} (min {np.min(x)}) "
             f"in an input of shape {np.shape(x)}"
         )
 
 
+def quotient(t, d):
+    """t / d, where d = 0 gives ±inf without numpy's divide-by-zero warning: a rule's value
+    there is the derivative's, as in PyTorch (ln'(0) = +inf). A 0 in t still gives NaN with
+    numpy's warning, since 0·inf has no value."""
+    with np.errstate(divide="ignore"):
+        return t / d
+
+
 class Log(Op):
-    """z = ln x  (x ≥ 0; ln 0 = −inf).    dz/dx = 1/x."""
+    """z = ln x  (x ≥ 0; ln 0 = −inf).    dz/dx = 1/x (+inf at 0)."""
 
     saves = {"x": "x"}
 
     def forward(self, x):
-        _check_nonnegative("log", x)
+        check_domain("log", x)
         with np.errstate(divide="ignore"):
             return np.log(x)
 
     def backward(self, grad, z, x):
-        return grad / x
+        return quotient(grad, x)
 
     def jvp(self, tangents, z, x):
-        return tangents[0] / x
+        return quotient(tangents[0], x)
 
 
 class Sqrt(Op):
-    """z = √x  (x ≥ 0).    dz/dx = 1/(2√x) = 1/(2z)."""
+    """z = √x  (x ≥ 0).    dz/dx = 1/(2√x) = 1/(2z): +inf at x = 0, as in PyTorch."""
 
     saves = {"x": "out"}
 
     def forward(self, x):
-        _check_nonnegative("sqrt", x)
+        check_domain("sqrt", x)
         return np.sqrt(x)
 
     def backward(self, grad, z, x):
-        return grad / (2 * z)
+        return quotient(grad, 2 * z)
 
     def jvp(self, tangents, z, x):
-        return tangents[0] / (2 * z)
+        return quotient(tangents[0], 2 * z)
 
 
 class Abs(Op):
@@ -479,10 +496,26 @@ class Clip(Op):
         return self.backward(tangents[0], z, x, min, max)  # a diagonal Jacobian: Jt = Jᵀt
 
 
-def compare(ufunc, x, y):
-    """A comparison or logical ``ufunc`` of x and y as a bool tensor, outside the graph."""
-    values = [values_of(v, "a comparison") if isinstance(v, Tensor) else v for v in (x, y)]
+def compare(ufunc, *operands):
+    """A comparison, test or bitwise ``ufunc`` of the operands (tensors, numbers or arrays) as a
+    tensor outside the graph (bool, or integer for bitwise ops on integers)."""
+    values = [values_of(v, "a comparison") if isinstance(v, Tensor) else v for v in operands]
     return Tensor._wrap(np.asarray(ufunc(*values)))
+
+
+def isnan(x):
+    """Where x is NaN: a bool tensor, outside the graph."""
+    return compare(np.isnan, x)
+
+
+def isinf(x):
+    """Where x is +inf or −inf: a bool tensor, outside the graph."""
+    return compare(np.isinf, x)
+
+
+def isfinite(x):
+    """Where x is neither ±inf nor NaN: a bool tensor, outside the graph."""
+    return compare(np.isfinite, x)
 
 
 def _numeric_dtype(dtype):

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..graph import Op
 from ..tensor import Tensor
+from .shape import permute, reshape
 
 _BASIC = (int, np.integer, slice, type(None), type(Ellipsis))
 
@@ -111,18 +112,76 @@ class GetItem(Op):
         index = join_index(index, arrays)
         if isinstance(grad, Tensor):  # a recorded backward pass: a gradient built with ops
             zeros = Tensor._wrap(np.zeros(x.shape, grad.dtype))
-            dx = index_put(zeros, index, grad, accumulate=True)
+            dx = numpy_index_put(zeros, index, grad, accumulate=True)
         else:
             dx = np.zeros(x.shape, grad.dtype)
             add_at(dx, index, grad)
         return (dx, *[None] * len(arrays))
 
     def jvp(self, tangents, z, x, *arrays, index=None):
-        return getitem(tangents[0], join_index(index, arrays))
+        return numpy_getitem(tangents[0], join_index(index, arrays))
 
     def __call__(self, x, index):
         template, arrays = split_index(index)
-        return self.apply((x, *arrays), {"index": template})
+        out = self.apply((x, *arrays), {"index": template})
+        moved = torch_placement(template, arrays, np.ndim(x))
+        return out if moved is None else permute(out, moved)
+
+
+def torch_placement(template, arrays, ndim):
+    """The permutation that takes numpy's result of ``x[index]`` to PyTorch's, or None where they
+    agree (``template`` and ``arrays`` from ``split_index``; x has ``ndim`` axes).
+
+    With index arrays, numpy counts an int as one of them, and when they are
+    not side by side (``x[1, :, idx]``) puts their axes first. PyTorch applies
+    an int as basic indexing (as ``x[1]`` before the rest), so the arrays'
+    axes go where the arrays are whenever no slice, None or Ellipsis stands
+    between them: for x of shape (2, 3, 4, 5) and idx of shape (1, 2),
+    ``x[1, :, idx, 0:2]`` has shape (3, 1, 2, 2) in PyTorch, (1, 2, 3, 2) in numpy.
+    """
+    parts = template if isinstance(template, tuple) else (template,)
+    kinds = [_kind(p) for p in parts]
+    at = [i for i, k in enumerate(kinds) if k == "array"]
+    advanced = [i for i, k in enumerate(kinds) if k in ("array", "int")]
+    if not at or len(advanced) == len(at):
+        return None
+    numpy_together = advanced[-1] - advanced[0] + 1 == len(advanced)
+    torch_together = all(k in ("array", "int") for k in kinds[at[0] : at[-1] + 1])
+    if numpy_together or not torch_together:
+        return None
+    masks = [a for a in arrays if _is_mask(a)]  # a mask takes its ndim axes, and gives one
+    read = sum(k in ("int", "slice") for k in kinds) + len(arrays) + sum(m.ndim - 1 for m in masks)
+    rest = ndim - read  # the axes an Ellipsis, or the end of the index, takes whole
+    before = sum(rest if k == "..." else k in ("slice", "None") for k in kinds[: at[0]])
+    n = max(1 if _is_mask(a) else np.ndim(a) for a in arrays)  # the arrays' axes
+    out_ndim = n + rest + sum(k in ("slice", "None") for k in kinds)
+    basic = list(range(n, out_ndim))
+    return tuple(basic[:before] + list(range(n)) + basic[before:])
+
+
+def numpy_values(index, ndim, values):
+    """``values`` for ``x[index] = values``, laid out as PyTorch places the index arrays' axes
+    (``torch_placement``), laid out as numpy places them, for ``index_put``."""
+    template, arrays = split_index(index)
+    moved = torch_placement(template, arrays, ndim)
+    if moved is None:
+        return values
+    lead = (1,) * (len(moved) - np.ndim(values))  # broadcasting adds leading axes; make them
+    return permute(
+        reshape(values, lead + np.shape(values)), tuple(int(a) for a in np.argsort(moved))
+    )
+
+
+def _is_mask(a):
+    return (a.dtype if isinstance(a, Tensor) else np.asarray(a).dtype).kind == "b"
+
+
+def _kind(part):
+    if part is ARRAY:
+        return "array"
+    if isinstance(part, (int, np.integer)) and not isinstance(part, bool):
+        return "int"
+    return {type(None): "None", type(Ellipsis): "...", slice: "slice"}.get(type(part), "other")
 
 
 def check_unique(shape, index, name):
@@ -166,19 +225,33 @@ class IndexPut(Op):
 
     def backward(self, grad, z, x, values, *arrays, index=None, accumulate=False, zero=True):
         index = join_index(index, arrays)
-        dx = grad if accumulate or not zero else index_put(grad, index, 0)
-        return (dx, getitem(grad, index), *[None] * len(arrays))
+        dx = grad if accumulate or not zero else numpy_index_put(grad, index, 0)
+        return (dx, numpy_getitem(grad, index), *[None] * len(arrays))
 
     def jvp(self, tangents, z, x, values, *arrays, index=None, accumulate=False, zero=True):
         tx, tv = tangents[:2]
         tx = np.zeros(x.shape, x.dtype) if tx is None else tx
         tv = np.zeros(values.shape, values.dtype) if tv is None else tv
-        return index_put(tx, join_index(index, arrays), tv, accumulate)
+        return numpy_index_put(tx, join_index(index, arrays), tv, accumulate)
 
     def __call__(self, x, index, values, accumulate=False):
-        """As ``torch.index_put(x, index, values, accumulate)``."""
+        """As ``torch.index_put(x, index, values, accumulate)``, with PyTorch's placement of the
+        index arrays' axes (``torch_placement``)."""
+        values = numpy_values(index, np.ndim(x), values)
         template, arrays = split_index(index)
         return self.apply((x, values, *arrays), {"index": template, "accumulate": accumulate})
+
+
+def numpy_getitem(x, index):
+    """x[index] with numpy's placement of the index arrays' axes, for the rules."""
+    template, arrays = split_index(index)
+    return getitem.apply((x, *arrays), {"index": template})
+
+
+def numpy_index_put(x, index, values, accumulate=False):
+    """index_put with values laid out as numpy places the index arrays' axes, for the rules."""
+    template, arrays = split_index(index)
+    return index_put.apply((x, values, *arrays), {"index": template, "accumulate": accumulate})
 
 
 getitem = GetItem()

@@ -1,7 +1,8 @@
 """Shape ops: reshape, permute/transpose, broadcast_to, stack, concatenate, split, unbind.
 
 view, expand, squeeze, unsqueeze and flatten are reshapes and broadcasts with
-PyTorch's conventions, so they are functions of those ops.
+PyTorch's conventions, so they are functions of those ops. Where an axis is
+named, PyTorch's ``dim`` works as well as numpy's ``axis`` (``arguments.py``).
 
 None of them computes anything: backward moves the gradient back to where
 each element came from. ``split`` and ``unbind`` are ops with several outputs,
@@ -15,6 +16,7 @@ import math
 import numpy as np
 
 from ..graph import Op
+from .arguments import takes_dim
 
 
 class Reshape(Op):
@@ -76,6 +78,7 @@ class BroadcastTo(Op):
         return broadcast_to(tangents[0], shape)
 
 
+@takes_dim
 class Stack(Op):
     """z = the inputs stacked along a new axis: z[..., i, ...] = xs[i].
 
@@ -97,6 +100,7 @@ class Stack(Op):
         return self.apply(_sequence(tensors, "stack"), {"axis": axis})
 
 
+@takes_dim
 class Concatenate(Op):
     """z = the inputs joined along an existing axis.
 
@@ -125,7 +129,7 @@ def shape_arg(args):
     return tuple(args)
 
 
-def _normalize_axis(axis, ndim, where):
+def normalize_axis(axis, ndim, where):
     if not -ndim <= axis < ndim:
         raise ValueError(f"{where}: axis {axis} is out of range for {ndim} axes")
     return axis % ndim
@@ -150,19 +154,22 @@ def expand(x, shape):
     return broadcast_to(x, shape)
 
 
+@takes_dim
 def squeeze(x, axis=None):
-    """Drop axes of length 1; with ``axis``, only that one (kept if its length is not 1)."""
+    """Drop axes of length 1; with ``axis``, only that one (kept if its length is not 1). A
+    0-d tensor squeezed along axis 0 or −1 stays as it is, as in PyTorch."""
     if axis is None:
         return reshape(x, tuple(n for n in x.shape if n != 1))
-    axis = _normalize_axis(axis, x.ndim, "squeeze")
-    if x.shape[axis] != 1:
+    axis = normalize_axis(axis, max(x.ndim, 1), "squeeze")
+    if x.ndim == 0 or x.shape[axis] != 1:
         return reshape(x, x.shape)
     return reshape(x, x.shape[:axis] + x.shape[axis + 1 :])
 
 
+@takes_dim
 def unsqueeze(x, axis):
     """Insert an axis of length 1 at position ``axis``."""
-    axis = _normalize_axis(axis, x.ndim + 1, "unsqueeze")
+    axis = normalize_axis(axis, x.ndim + 1, "unsqueeze")
     return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
 
 
@@ -174,8 +181,8 @@ def flatten(x, start_dim=0, end_dim=-1):
     """
     if x.ndim == 0:
         return reshape(x, (1,))
-    start = _normalize_axis(start_dim, x.ndim, "flatten")
-    end = _normalize_axis(end_dim, x.ndim, "flatten")
+    start = normalize_axis(start_dim, x.ndim, "flatten")
+    end = normalize_axis(end_dim, x.ndim, "flatten")
     if start > end:
         raise ValueError(
             f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
@@ -203,6 +210,7 @@ def transpose(x, dim0, dim1):
     return permute(x, tuple(axes))
 
 
+@takes_dim
 class Split(Op):
     """zs = the pieces of x along ``axis``, of lengths ``sizes`` (each a view of x).
 
@@ -227,7 +235,7 @@ class Split(Op):
         An int gives pieces of that length (the last may be shorter); a list
         gives the length of each piece, which must add up to the axis length.
         """
-        axis = _normalize_axis(axis, x.ndim, "split")
+        axis = normalize_axis(axis, x.ndim, "split")
         sizes = _piece_sizes(split_size_or_sections, x.shape[axis], axis)
         return self.apply((x,), {"sizes": sizes, "axis": axis})
 
@@ -247,6 +255,7 @@ def _piece_sizes(split_size_or_sections, length, axis):
     return sizes
 
 
+@takes_dim
 class Unbind(Op):
     """zs[i] = x[..., i, ...]: the slices along ``axis``, each without it (views of x).
 
@@ -268,7 +277,7 @@ class Unbind(Op):
 
     def __call__(self, x, axis=0):
         """The slices of ``x`` along ``axis``, each without that axis, as ``torch.unbind``."""
-        return self.apply((x,), {"axis": _normalize_axis(axis, x.ndim, "unbind")})
+        return self.apply((x,), {"axis": normalize_axis(axis, x.ndim, "unbind")})
 
 
 def _given(tangents, xs):
