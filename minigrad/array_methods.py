@@ -20,11 +20,13 @@ FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 DEFAULT_DTYPE = np.dtype(np.float64)
 
 
-def check_can_require_grad(dtype, where):
-    if dtype not in FLOAT_DTYPES:
+def check_can_require_grad(dtype, where, flag=True):
+    """``flag``, checked as ``requires_grad``: True or False, and True only for a float dtype."""
+    if check_requires_grad(flag, where) and dtype not in FLOAT_DTYPES:
         raise TypeError(
             f"{where}: only float32 and float64 tensors can require gradients, got dtype {dtype}"
         )
+    return bool(flag)
 
 
 def check_requires_grad(flag, where):

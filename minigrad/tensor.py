@@ -61,13 +61,12 @@ class Tensor(ArrayMethods, InplaceMethods):
 
     @requires_grad.setter
     def requires_grad(self, flag):
-        if flag:
-            check_can_require_grad(self.data.dtype, "requires_grad")
-        elif self.grad_fn is not None:
+        flag = check_can_require_grad(self.data.dtype, "requires_grad", flag)
+        if not flag and self.grad_fn is not None:
             raise RuntimeError(
                 "requires_grad: cannot turn off gradients of a non-leaf tensor; use .detach()"
             )
-        self._requires_grad = bool(flag)
+        self._requires_grad = flag
 
     def requires_grad_(self, requires_grad=True):
         """Set ``requires_grad`` in place and return self."""

@@ -45,17 +45,16 @@ def test_module_requires_grad_sets_every_parameter():
     assert [p.requires_grad for p in layer.parameters()] == [False, False]
 
 
-# The Tensor's own paths go through its requires_grad setter (tensor.py), which takes any truth
-# value today; each flips to a pass once that setter checks the flag as the functions above do.
-NEEDS_THE_SETTER = {
+# The Tensor's own paths go through its requires_grad setter (tensor.py), which checks the flag
+# as the functions above do.
+THROUGH_THE_SETTER = {
     "Tensor": lambda: mg.Tensor([1.0], requires_grad="no"),
     "requires_grad_": lambda: mg.tensor([1.0]).requires_grad_("no"),
     "assignment": lambda: setattr(mg.tensor([1.0]), "requires_grad", "no"),
 }
 
 
-@pytest.mark.xfail(strict=True, reason="needs the check in Tensor.requires_grad's setter")
-@pytest.mark.parametrize("name", list(NEEDS_THE_SETTER))
+@pytest.mark.parametrize("name", list(THROUGH_THE_SETTER))
 def test_the_tensors_own_paths_refuse_a_flag_that_is_not_a_bool(name):
     with pytest.raises(TypeError, match="requires_grad must be True or False"):
-        NEEDS_THE_SETTER[name]()
+        THROUGH_THE_SETTER[name]()
