@@ -1,6 +1,8 @@
 """minigrad against numbers PyTorch computed (tests/fixtures/torch_reference.npz, made by
 make_torch_reference.py): a PyTorch state_dict loads unchanged and gives the same outputs and
-gradients; clipping and the optimisers follow PyTorch step for step. PyTorch is not needed."""
+gradients; clipping and the optimisers follow PyTorch step for step; every op case of
+fixtures/op_cases.py gives PyTorch's values, gradients, dtypes and shapes. PyTorch is not
+needed."""
 
 from pathlib import Path
 
@@ -8,9 +10,11 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+import minigrad.functional as mF
 from minigrad import nn, optim
 
 from .fixtures.cases import CLIP_CASES, OPTIMIZERS
+from .fixtures.op_cases import OP_CASES, assert_same, outcome
 
 REF = np.load(Path(__file__).with_name("fixtures") / "torch_reference.npz", allow_pickle=False)
 I, H = 3, 4
@@ -117,3 +121,32 @@ def test_optimiser_trajectories_match_pytorch(name):
         p.grad = mg.tensor(g)
         opt.step()
         np.testing.assert_allclose(p.data, REF[f"optim/{name}"][step], rtol=1e-14, atol=0)
+
+
+def recorded_case(name):
+    """The inputs PyTorch was given for op case ``name``, the weights of its outputs (None for
+    a case without gradients), and what it gave (outputs, weights and gradients)."""
+    recorded = entries(f"ops/{name}/")
+    inputs = [recorded.pop(f"input{k}") for k in range(len(OP_CASES[name][0]))]
+    weights = [recorded[f"weight{k}"] for k in range(len(recorded)) if f"weight{k}" in recorded]
+    return inputs, weights or None, recorded
+
+
+def test_every_op_case_has_numbers_recorded_by_pytorch():
+    recorded = {key.split("/")[1] for key in REF.files if key.startswith("ops/")}
+    assert sorted(recorded) == sorted(OP_CASES)
+
+
+@pytest.mark.parametrize("name", list(OP_CASES))
+def test_an_op_case_gives_the_values_and_gradients_pytorch_recorded(name):
+    inputs, weights, theirs = recorded_case(name)
+    ours = outcome(name, mg, mF, inputs, weights)
+    assert_same(ours, theirs, OP_CASES[name][2])
+
+
+@pytest.mark.parametrize(("name", "ndigits"), [("round", None), ("round_decimals", 2)])
+def test_pythons_round_of_a_tensor_gives_pytorchs_round(name, ndigits):
+    (x,), _, theirs = recorded_case(name)
+    ours = round(mg.tensor(x), ndigits)
+    assert ours.dtype == theirs["output0"].dtype
+    np.testing.assert_array_equal(ours.numpy(), theirs["output0"])
