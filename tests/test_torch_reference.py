@@ -2,7 +2,8 @@
 make_torch_reference.py): a PyTorch state_dict loads unchanged and gives the same outputs and
 gradients (the layers, and a model built of containers); clipping, the optimisers and the
 schedules follow PyTorch step for step; the losses and layer_norm give PyTorch's values and
-gradients. PyTorch is not needed."""
+gradients; every op case of fixtures/op_cases.py gives PyTorch's values, gradients, dtypes
+and shapes. PyTorch is not needed."""
 
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from .fixtures.cases import (
     SCHEDULES,
     container_net,
 )
+from .fixtures.op_cases import OP_CASES, assert_same, outcome
 
 REF = np.load(Path(__file__).with_name("fixtures") / "torch_reference.npz", allow_pickle=False)
 I, H = 3, 4
@@ -234,3 +236,35 @@ def test_layer_norm_gives_pytorchs_values_and_gradients(name):
     out.backward(mg.tensor(REF[f"layer_norm/{name}/cotangent"]))
     for key, t in args.items():
         assert_close(t.grad.data, REF[f"layer_norm/{name}/grad/{key}"], 1e-14, f"{name} d/d{key}")
+
+
+# ---- ops ----------------------------------------------------------------------------------------
+
+
+def recorded_case(name):
+    """The inputs PyTorch was given for op case ``name``, the weights of its outputs (None for
+    a case without gradients), and what it gave (outputs, weights and gradients)."""
+    recorded = entries(f"ops/{name}/")
+    inputs = [recorded.pop(f"input{k}") for k in range(len(OP_CASES[name][0]))]
+    weights = [recorded[f"weight{k}"] for k in range(len(recorded)) if f"weight{k}" in recorded]
+    return inputs, weights or None, recorded
+
+
+def test_every_op_case_has_numbers_recorded_by_pytorch():
+    recorded = {key.split("/")[1] for key in REF.files if key.startswith("ops/")}
+    assert sorted(recorded) == sorted(OP_CASES)
+
+
+@pytest.mark.parametrize("name", list(OP_CASES))
+def test_an_op_case_gives_the_values_and_gradients_pytorch_recorded(name):
+    inputs, weights, theirs = recorded_case(name)
+    ours = outcome(name, mg, F, inputs, weights)
+    assert_same(ours, theirs, OP_CASES[name][2])
+
+
+@pytest.mark.parametrize(("name", "ndigits"), [("round", None), ("round_decimals", 2)])
+def test_pythons_round_of_a_tensor_gives_pytorchs_round(name, ndigits):
+    (x,), _, theirs = recorded_case(name)
+    ours = round(mg.tensor(x), ndigits)
+    assert ours.dtype == theirs["output0"].dtype
+    np.testing.assert_array_equal(ours.numpy(), theirs["output0"])
