@@ -1,0 +1,4 @@
+TITLE = "compiler_pass"
+GRADER = "x"
+OPTIONAL = False
+EXERCISES = []

@@ -1,0 +1,4 @@
+TITLE = "engine_parts"
+GRADER = "x"
+OPTIONAL = False
+EXERCISES = []

@@ -1,0 +1,4 @@
+TITLE = "gates"
+GRADER = "x"
+OPTIONAL = False
+EXERCISES = []

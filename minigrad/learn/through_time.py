@@ -1,0 +1,4 @@
+TITLE = "through_time"
+GRADER = "x"
+OPTIONAL = False
+EXERCISES = []
