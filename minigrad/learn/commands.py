@@ -104,8 +104,7 @@ def check(exercise, folder, reference=False):
     if not verdict.passed:
         if verdict.mistake is not None:
             mistake = verdict.mistake
-            advice = mistake.advice[0].upper() + mistake.advice[1:]
-            print(_wrap(f"This looks like a typical mistake: {mistake.name}. {advice}."))
+            print(_wrap(f"This looks like a typical mistake, {mistake.name}: {mistake.advice}."))
         print(f"A hint: {command(f'hint {exercise.id}', folder)}")
     elif not reference:
         print(_after(exercise, folder))

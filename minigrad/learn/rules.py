@@ -145,9 +145,10 @@ def array_text(value):
     value = np.asarray(value, dtype=np.float64)
     if value.ndim == 0:
         return f"{float(value):.10g}"
-    return np.array2string(
+    text = np.array2string(
         value, separator=", ", max_line_width=10**4, formatter={"float_kind": lambda x: f"{x:.4g}"}
     )
+    return text.replace("\n", "")
 
 
 def _check_point(rule, op, point):
