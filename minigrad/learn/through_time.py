@@ -99,8 +99,9 @@ def grade_step_jacobian(namespace):
         cell = theory._cell(model)
         x, h = mg.tensor([0.5, -1.0]), mg.tensor([0.3, -0.6, 0.9])
         what = f"a one-layer nn.RNN, {kind}" if module else f"an nn.RNNCell(2, 3), {kind}"
-        with case(f"case {i} of {len(cases)}: {what}: x = {array_text(x.data)}, "
-                  f"h = {array_text(h.data)}"):  # fmt: skip
+        with case(
+            f"case {i} of {len(cases)}: {what}: x = {array_text(x.data)}, h = {array_text(h.data)}"
+        ):
             want = mg.autograd.jacobian(lambda state, cell=cell, x=x: cell(x, state), h).data
             mine = step_jacobian(model, x, h)
             compare("∂h_t/∂h_{t−1}", mine, want, _step_variants(cell, x, h))
@@ -291,8 +292,9 @@ def grade_bound(namespace):
                 error.learn_mistake = on_error
                 raise
             compare("the bound", mine, _bound(kind, lam, d), _bound_variants(kind, lam, d))
-    with case(f"case {n} of {n}: a σ-RNN with λ₁ = 3 (γλ₁ = 0.75), 8 steps: the norms the "
-              "engine measures"):  # fmt: skip
+    with case(
+        f"case {n} of {n}: a σ-RNN with λ₁ = 3 (γλ₁ = 0.75), 8 steps: the norms the engine measures"
+    ):
         _check_above_the_measured(bound)
     return [
         f"bound, against (γλ₁)^d worked out by hand (γ = 1/4 for σ, 1 for tanh and relu), to "
@@ -328,8 +330,13 @@ def _check_above_the_measured(bound):
     below = np.flatnonzero(mine < measured * (1 - 1e-12))
     if below.size:
         d = int(below[0])
-        raise Failure([f"at distance {d} yours is {mine[d]:.6g}, below ‖∂h_T/∂h_(T−{d})‖₂ = "
-                       f"{measured[d]:.6g}, which the engine measured"], NOT_A_BOUND)  # fmt: skip
+        raise Failure(
+            [
+                f"at distance {d} yours is {mine[d]:.6g}, below ‖∂h_T/∂h_(T−{d})‖₂ = "
+                f"{measured[d]:.6g}, which the engine measured"
+            ],
+            NOT_A_BOUND,
+        )
 
 
 # ---- clipping -----------------------------------------------------------------------------------
@@ -395,8 +402,10 @@ def grade_clip(namespace):
             float(ref[f"clip/{name}/max_norm"]),
             float(ref[f"clip/{name}/norm_type"]),
         )
-        with case(f"case {i} of {n}: gradients {array_text(grads[0])} and {array_text(grads[1])}, "
-                  f"max_norm = {max_norm:g}, norm_type = {norm_type:g}; PyTorch's results"):  # fmt: skip
+        with case(
+            f"case {i} of {n}: gradients {array_text(grads[0])} and {array_text(grads[1])}, "
+            f"max_norm = {max_norm:g}, norm_type = {norm_type:g}; PyTorch's results"
+        ):
             _check_clip(clip, grads, max_norm, norm_type, ref, name)
     with case(f"case {n - 2} of {n}: a generator of parameters, one of them without a .grad"):
         _check_generator(clip, mg)
@@ -434,8 +443,12 @@ def _check_clip(clip, grads, max_norm, norm_type, ref, name):
             raise Failure([f"parameter {k}'s .grad is a new tensor"], NOT_IN_PLACE)
         options = [(v[0], v[1], v[2 + k]) for v in variants]
         compare(f"parameter {k}'s .grad", p.grad, ref[f"clip/{name}/grad{k}"], options)
-    compare("the total norm returned", total, ref[f"clip/{name}/total"],
-            [(TOTAL_AFTER, "the norm after clipping", variants[0][4])])  # fmt: skip
+    compare(
+        "the total norm returned",
+        total,
+        ref[f"clip/{name}/total"],
+        [(TOTAL_AFTER, "the norm after clipping", variants[0][4])],
+    )
 
 
 def _clip_variants(grads, max_norm, norm_type):
@@ -497,8 +510,12 @@ def _check_generator(clip, mg):
     compare("the total norm returned", total, 13.0)
     factor = 1.0 / (13.0 + 1e-6)
     for k, g in enumerate(([3.0, 4.0], [12.0])):
-        compare(f"parameter {k}'s .grad", params[k].grad, np.array(g) * factor,
-                [(GENERATOR, "the gradients untouched", np.array(g))])  # fmt: skip
+        compare(
+            f"parameter {k}'s .grad",
+            params[k].grad,
+            np.array(g) * factor,
+            [(GENERATOR, "the gradients untouched", np.array(g))],
+        )
     if params[2].grad is not None:
         raise Failure(["the parameter without a .grad got one"], NONE_GRAD)
 
@@ -512,8 +529,12 @@ def _check_refusal(clip, mg):
         pass
     else:
         raise Failure(["no RuntimeError for a total norm of inf"], NOT_REFUSED)
-    compare("parameter 1's .grad, after the refusal", params[1].grad, np.array([2.0]),
-            [(NOT_REFUSED, "a gradient touched before the refusal", params[1].grad.data)])  # fmt: skip
+    compare(
+        "parameter 1's .grad, after the refusal",
+        params[1].grad,
+        np.array([2.0]),
+        [(NOT_REFUSED, "a gradient touched before the refusal", params[1].grad.data)],
+    )
 
 
 def _check_direction(clip, mg):
@@ -525,8 +546,10 @@ def _check_direction(clip, mg):
     cosine = after @ before / (np.linalg.norm(after) * np.linalg.norm(before))
     if not abs(cosine - 1) <= 1e-12:
         angle = np.degrees(np.arccos(np.clip(cosine, -1, 1)))
-        raise Failure([f"the joint gradient turned by {angle:.3g} degrees (cosine {cosine:.12f})"],
-                      PER_PARAMETER)  # fmt: skip
+        raise Failure(
+            [f"the joint gradient turned by {angle:.3g} degrees (cosine {cosine:.12f})"],
+            PER_PARAMETER,
+        )
     compare(
         "the joint gradient's norm",
         np.linalg.norm(after),
