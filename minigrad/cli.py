@@ -503,7 +503,7 @@ def entry():
 
 def _run(argv, prefix, command):
     from .corpus import CorpusError
-    from .learn.folder import FolderError
+    from .learn.folder import LearnError
     from .metrics import MetricsError
     from .runfolder import RunFolderError
     from .serialization import CheckpointError
@@ -513,7 +513,7 @@ def _run(argv, prefix, command):
         args = build_parser().parse_args(argv)
         return args.run(args)
     except (UsageError, OptionError, CorpusError, CheckpointError, MetricsError, RunFolderError,
-            FolderError, Stopped) as error:  # fmt: skip
+            LearnError, Stopped) as error:  # fmt: skip
         return _fail(prefix, str(error), getattr(error, "status", 2))
     except KeyboardInterrupt as error:
         return _stopped(error, prefix, command)

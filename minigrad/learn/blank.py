@@ -102,7 +102,7 @@ def _blank_class(node, lines, methods, drop):
     return "\n".join(out), removed
 
 
-# ---- imports ----------------------------------------------------------------------------------
+# ---- imports -------------------------------------------------------------------------------------
 
 
 def _imports(tree, package, module_name, code, removed, defined):

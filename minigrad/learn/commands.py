@@ -2,14 +2,14 @@
 
 Each function prints to stdout and returns the exit status: 0, or 1 for a check
 that did not pass. A folder or file that is not what the track needs is a
-``FolderError`` (one line, exit status 2), reported by the command line.
+``LearnError`` (one line, exit status 2), reported by the command line.
 """
 
 import importlib
 import textwrap
 
 from . import grading
-from .folder import DEFAULT, Folder, FolderError
+from .folder import DEFAULT, Folder, LearnError
 from .track import BY_ID, EXERCISES, MODULES
 
 WIDTH = 100
@@ -26,7 +26,7 @@ def open_folder(path):
     return Folder(path, set(BY_ID))
 
 
-# ---- the list ---------------------------------------------------------------------------------
+# ---- the list ------------------------------------------------------------------------------------
 
 
 def listing(folder):
@@ -41,7 +41,7 @@ def listing(folder):
     width = max(len(e.id) for e in EXERCISES)
     for module in MODULES:
         optional = " (optional)" if module.optional else ""
-        lines += ["", f"{module.number}. {module.title}{optional}: graded {module.grader}"]
+        lines += ["", f"{module.number}. {module.title}{optional}, graded {module.grader}"]
         for e in module.exercises:
             lines.append(f"   {e.id:<{width}}  {statuses[e.id]:<11}  {e.title}")
             lines.append(f"   {'':<{width}}  {'':<11}  {e.asks}")
@@ -63,7 +63,7 @@ def ids():
     return 0
 
 
-# ---- start ------------------------------------------------------------------------------------
+# ---- start ---------------------------------------------------------------------------------------
 
 
 def start(exercise, folder):
@@ -80,16 +80,16 @@ def start(exercise, folder):
     kept = [name for name in files if name not in written]
     if kept:
         print(f"Kept the {' and '.join(kept)} already in {folder.shown(exercise.id)}.")
-    print(f"Write {' and '.join(exercise.units)} in {folder.shown(exercise.id, 'exercise.py')},")
+    print(f"Write {exercise.units_text} in {folder.shown(exercise.id, 'exercise.py')},")
     print(f"then: {check_command}")
     return 0
 
 
-# ---- check ------------------------------------------------------------------------------------
+# ---- check ---------------------------------------------------------------------------------------
 
 
 def check(exercise, folder, reference=False):
-    units = " and ".join(exercise.units)
+    units = exercise.units_text
     if reference:
         namespace = importlib.import_module(exercise.source)
         verdict = grading.grade(exercise, namespace)
@@ -114,7 +114,7 @@ def check(exercise, folder, reference=False):
 def _learners_verdict(exercise, folder):
     path = folder.exercise(exercise.id)
     if not path.is_file():
-        raise FolderError(
+        raise LearnError(
             f"{exercise.id} is not started (no {folder.shown(exercise.id, 'exercise.py')}); "
             f"start it with: {command(f'start {exercise.id}', folder)}"
         )
@@ -133,7 +133,7 @@ def _after(exercise, folder):
     return f"Read the package's own version in {exercise.source_path}; {step}"
 
 
-# ---- hint -------------------------------------------------------------------------------------
+# ---- hint ----------------------------------------------------------------------------------------
 
 
 def hint(exercise, folder):
@@ -143,9 +143,7 @@ def hint(exercise, folder):
     if given >= total:
         print(f"{exercise.id}: no more hints ({total} of {total} given).")
         print(f"What passing looks like: {command(f'check {exercise.id}', folder)} --reference")
-        print(
-            f"The package's own version: {' and '.join(exercise.units)} in {exercise.source_path}"
-        )
+        print(f"The package's own version: {exercise.units_text} in {exercise.source_path}")
         return 0
     progress.hints[exercise.id] = given + 1
     folder.save(progress)

@@ -10,12 +10,12 @@ generator started at the same point.
 
 import numpy as np
 
-from .engine_parts import in_place_of, run_cases
+from .checks import in_place_of, run_cases
 from .exercise import Exercise
 from .grading import Failure, Mistake, find
 
 TITLE = "A compiler pass"
-GRADER = "by the compiler itself: your pass in its place, the plan and the replay against eager"
+GRADER = "by the compiler: your pass in its place, its replay against eager"
 OPTIONAL = True
 
 NOTHING_REMOVED = Mistake(

@@ -6,21 +6,10 @@ mistakes computed on the same case, and the second derivative.
 
 import numpy as np
 
+from .checks import array_text, first_wrong, same
 from .exercise import Exercise
 from .grading import Failure, Mistake, case, find
-from .rules import (
-    TOLERANCE,
-    Point,
-    Rule,
-    Wrong,
-    array_text,
-    exact_vjp,
-    first_wrong,
-    grader,
-    lifted,
-    need_sympy,
-    same,
-)
+from .rules import TOLERANCE, Point, Rule, Wrong, exact_vjp, grader, lifted, need_sympy
 
 TITLE = "Derivatives as rules"
 GRADER = "by SymPy's exact derivatives (SymPy comes with the spec extra)"
@@ -515,7 +504,7 @@ LOG_SOFTMAX = Rule(
 )
 
 
-# ---- summing a broadcast gradient back: graph.sum_to_shape ------------------------------------
+# ---- summing a broadcast gradient back: graph.sum_to_shape ---------------------------------------
 
 NOT_SUMMED = Mistake(
     "not summing over the broadcast axes",
@@ -601,7 +590,7 @@ def _check_sum_back(sum_back, g, shape):
         raise Failure(
             [f"yours has shape {mine.shape}; the input's shape is {tuple(shape)}"], mistake
         )
-    bad = first_wrong(mine, want)
+    bad = first_wrong(mine, want, TOLERANCE)
     if bad is not None:
         wrong = next((w for w in BROADCAST_WRONGS if same(mine, w.vjp(g, shape), want)), None)
         yours = f"; yours gives {wrong.yours}" if wrong else ""
@@ -628,7 +617,7 @@ def _check_tensor_sum_back(sum_back):
             NOT_A_TENSOR,
         )
     want = g.data.sum(axis=0)
-    if mine.shape != (3,) or first_wrong(mine.data, want) is not None:
+    if mine.shape != (3,) or first_wrong(mine.data, want, TOLERANCE) is not None:
         raise Failure([f"expected {array_text(want)}, yours {array_text(mine.data)}"])
 
 
@@ -652,7 +641,7 @@ def _check_in_the_engine(sum_back):
     finally:
         graph.sum_to_shape = real
     for t, want in ((x, y.data.sum() * np.ones((3, 1))), (y, x.data.sum() * np.ones((1, 4)))):
-        if t.grad.shape != t.shape or first_wrong(t.grad.data, want) is not None:
+        if t.grad.shape != t.shape or first_wrong(t.grad.data, want, TOLERANCE) is not None:
             raise Failure(
                 [f"(x·y).sum() gave {array_text(t.grad.data)}, expected {array_text(want)}"]
             )

@@ -11,49 +11,16 @@ all its consumers, the newest ready node first.
 
 import heapq
 import itertools
-from contextlib import contextmanager
 
 import numpy as np
 
+from .checks import array_text, first_wrong, in_place_of, run_cases
 from .exercise import Exercise
 from .grading import Failure, Mistake, TooSlow, case, find, time_limit
-from .rules import array_text, first_wrong
 
 TITLE = "The engine"
-GRADER = "by the engine's spec: graphs whose gradients are written out by hand, and its traps"
+GRADER = "by the engine's spec: graphs differentiated by hand, and the traps of small engines"
 OPTIONAL = False
-
-
-def run_cases(cases, *args, after=None):
-    """Run each (text, run, mistake) case as ``run(*args)``; a failure or an error in it is
-    taken for the case's typical mistake, unless it names one of its own. ``after()`` runs
-    after each case, whatever happened."""
-    for i, (text, run, mistake) in enumerate(cases, 1):
-        with case(f"case {i} of {len(cases)}: {text}"):
-            try:
-                run(*args)
-            except Failure as failure:
-                failure.mistake = failure.mistake or mistake
-                raise
-            except NotImplementedError:
-                raise
-            except Exception as error:
-                error.learn_mistake = getattr(error, "learn_mistake", None) or mistake
-                raise
-            finally:
-                if after is not None:
-                    after()
-
-
-@contextmanager
-def in_place_of(module, name, value):
-    """``module.name`` is ``value`` inside the block (the engine reads it from there)."""
-    real = getattr(module, name)
-    setattr(module, name, value)
-    try:
-        yield
-    finally:
-        setattr(module, name, real)
 
 
 def expect(what, got, want, mistake=None):
@@ -64,7 +31,7 @@ def expect(what, got, want, mistake=None):
         raise Failure([f"{what}: expected {array_text(want)}, yours {shown}"], mistake)
 
 
-# ---- toposort -----------------------------------------------------------------------------------
+# ---- toposort ------------------------------------------------------------------------------------
 
 RECURSIVE = Mistake(
     "a recursive toposort overflowing Python's stack",
@@ -254,7 +221,7 @@ def _check_chain(toposort):
     _check(order, [y.grad_fn], mg.graph.parent_nodes)
 
 
-# ---- accumulate ---------------------------------------------------------------------------------
+# ---- accumulate ----------------------------------------------------------------------------------
 
 ONE_SHARE = Mistake(
     "a gradient replaced, not summed",
@@ -337,7 +304,7 @@ def _check_shared_array(mistake):
     expect("b.grad", b.grad, np.array([1.0, 1.0]), mistake)
 
 
-# ---- the gradient pass ------------------------------------------------------------------------
+# ---- the gradient pass ---------------------------------------------------------------------------
 
 ACCUMULATE_SKIPPED = Mistake(
     "a gradient replaced, not accumulated",
@@ -516,7 +483,7 @@ def _leaf_hook(gradients):
     expect("x.grad", x.grad, 4 * X)
 
 
-# ---- grad mode ------------------------------------------------------------------------------
+# ---- grad mode -----------------------------------------------------------------------------------
 
 NOT_AT_ONCE = Mistake(
     "the switch made on entering only",

@@ -30,6 +30,16 @@ class Exercise:
     module: object = field(default=None, repr=False, compare=False)  # set by track.py
 
     @property
+    def units_text(self):
+        """The units as a reader names them: ``Matmul.backward and _matmul_dy``, or
+        ``set_grad_enabled's __init__, __enter__, __exit__ and __call__``."""
+        classes = {unit.partition(".")[0] for unit in self.units}
+        if len(self.units) > 2 and len(classes) == 1 and "." in self.units[0]:
+            methods = [unit.partition(".")[2] for unit in self.units]
+            return f"{classes.pop()}'s {', '.join(methods[:-1])} and {methods[-1]}"
+        return " and ".join(self.units)
+
+    @property
     def source_path(self):
         """The real code's file, relative to the folder that holds the package."""
         path = Path(sys.modules[self.source].__file__).resolve()
@@ -38,7 +48,7 @@ class Exercise:
     def exercise_text(self, check_command, hint_command):
         """The exercise file: the task, then the real code with the units' bodies removed."""
         importlib.import_module(self.source)
-        units = " and ".join(self.units)
+        units = self.units_text
         header = [
             f"{self.id}: {self.title}  (module {self.module.number}, {self.module.title.lower()})",
             "",
@@ -82,8 +92,7 @@ class Exercise:
                 "",
                 "## Then",
                 "",
-                f"Read the package's own version: {' and '.join(self.units)} in "
-                f"{self.source_path}.",
+                f"Read the package's own version: {self.units_text} in {self.source_path}.",
                 "",
             ]
         )

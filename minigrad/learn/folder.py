@@ -23,8 +23,9 @@ PROGRESS = "progress.json"
 PACKAGE = Path(__file__).resolve().parents[1]
 
 
-class FolderError(Exception):
-    """A folder or a file that is not what the track needs: one line, exit status 2."""
+class LearnError(Exception):
+    """What the command as given cannot do (a file in the way, a progress file that is not
+    one, an exercise not started, SymPy missing): one line, exit status 2."""
 
     status = 2
 
@@ -41,7 +42,7 @@ class Progress:
 
     @classmethod
     def from_dict(cls, saved, source, ids):
-        """The progress saved in ``source``, checked: a FolderError names what is wrong."""
+        """The progress saved in ``source``, checked: a LearnError names what is wrong."""
         if not isinstance(saved, dict) or set(saved) != {"hints", "results"}:
             raise _not_progress(source, 'it is not {"hints": ..., "results": ...}')
         hints, results = saved["hints"], saved["results"]
@@ -57,7 +58,7 @@ class Progress:
 
 
 def _not_progress(source, why):
-    return FolderError(
+    return LearnError(
         f"{source} is not the track's progress file ({why}); move it away, and the track "
         "starts a new one"
     )
@@ -71,9 +72,9 @@ class Folder:
         self.path = Path(path)
         self.ids = ids
         if self.path.exists() and not self.path.is_dir():
-            raise FolderError(f"--dir {self.given}: a file is in the way; give a folder")
+            raise LearnError(f"--dir {self.given}: a file is in the way; give a folder")
         if self.path.resolve().is_relative_to(PACKAGE):
-            raise FolderError(
+            raise LearnError(
                 f"--dir {self.given} is inside the minigrad package ({PACKAGE}); exercises go "
                 "in a folder of your own"
             )
@@ -96,7 +97,7 @@ class Folder:
         if not path.exists():
             return Progress()
         if not path.is_file():
-            raise FolderError(f"{self.shown(PROGRESS)} is not a file; move it away")
+            raise LearnError(f"{self.shown(PROGRESS)} is not a file; move it away")
         try:
             saved = json.loads(path.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -121,12 +122,12 @@ class Folder:
         kept as it is. Returns the names written. An existing exercise.py is refused."""
         folder = self.path / id
         if folder.exists() and not folder.is_dir():
-            raise FolderError(
+            raise LearnError(
                 f"{self.shown(id)}: a file is in the way; move it, or give "
                 "another folder with --dir"
             )
         if self.exercise(id).exists():
-            raise FolderError(
+            raise LearnError(
                 f"{id} is already started: {self.shown(id, 'exercise.py')} is kept as it is "
                 f"(to start again, move it away first)"
             )

@@ -13,13 +13,13 @@ import itertools
 import numpy as np
 
 from .by_hand import gru_gates, lstm_gates
+from .checks import array_text, compare
 from .exercise import Exercise
 from .grading import Failure, Mistake, case, find
-from .rules import array_text
-from .through_time import DATA, TOLERANCE, compare
+from .through_time import DATA, TOLERANCE
 
 TITLE = "Gates"
-GRADER = "by PyTorch's recorded gradients for nn.LSTMCell and nn.GRUCell, and the engine's own"
+GRADER = "by PyTorch's recorded gradients for its LSTM and GRU cells, and the engine's"
 OPTIONAL = False
 
 WEIGHTS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
@@ -161,8 +161,8 @@ def grade_lstm(namespace):
     args, torch, version = _torch_case("LSTMCell", ("input", *WEIGHTS))
     cases = [
         (
-            f"nn.LSTMCell(3, 4), N = 2: PyTorch's gradients (torch {version}), and the engine's for "
-            "h and c",
+            f"nn.LSTMCell(3, 4), N = 2: PyTorch's gradients (torch {version}), and the engine's "
+            "for h and c",
             args,
             {**engine_gradients("LSTMCell", args), **torch},
         ),
@@ -225,7 +225,8 @@ def grade_gru(namespace):
     args, torch, version = _torch_case("GRUCell", ("input", *WEIGHTS))
     cases = [
         (
-            f"nn.GRUCell(3, 4), N = 2: PyTorch's gradients (torch {version}), and the engine's for h",
+            f"nn.GRUCell(3, 4), N = 2: PyTorch's gradients (torch {version}), and the engine's "
+            "for h",
             args,
             {**engine_gradients("GRUCell", args), **torch},
         ),

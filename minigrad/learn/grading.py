@@ -24,6 +24,7 @@ from pathlib import Path
 
 from ..array_methods import TENSOR_REFUSED
 from .blank import BLANK
+from .folder import LearnError
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def time_limit(seconds, what):
         signal.signal(signal.SIGALRM, previous)
 
 
-# ---- the learner's file -----------------------------------------------------------------------
+# ---- the learner's file --------------------------------------------------------------------------
 
 
 class LoadError(Exception):
@@ -148,7 +149,7 @@ def _chain(error):
         error = error.__cause__ or error.__context__
 
 
-# ---- a verdict --------------------------------------------------------------------------------
+# ---- a verdict -----------------------------------------------------------------------------------
 
 
 def grade(exercise, namespace, path=None, shown_as=None):
@@ -157,6 +158,8 @@ def grade(exercise, namespace, path=None, shown_as=None):
         checked = exercise.grade(namespace)
     except Failure as failure:
         return Verdict(False, _in_case(failure, failure.lines), failure.mistake)
+    except LearnError:
+        raise
     except NotImplementedError as error:
         blank = _blank_line(error, path)
         if blank is None:

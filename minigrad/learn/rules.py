@@ -19,26 +19,22 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..graph import sum_to_shape
+from .checks import array_text, first_wrong, same
+from .folder import LearnError
 from .grading import Failure, Mistake, case, find
 
 TOLERANCE = 1e-10
 
 
 def need_sympy():
-    """SymPy, or a FolderError-like one-line error saying how to install it."""
+    """SymPy, or a LearnError that says how to install it."""
     try:
         return importlib.import_module("sympy")
     except ModuleNotFoundError:
-        raise NeedsSympy(
+        raise LearnError(
             "grading this exercise needs SymPy: install minigrad with its spec extra "
             "(pip install -e '.[spec]' in minigrad's folder), or pip install sympy"
         ) from None
-
-
-class NeedsSympy(Exception):
-    """SymPy is not installed: one line, exit status 2."""
-
-    status = 2
 
 
 @dataclass(frozen=True)
@@ -141,16 +137,6 @@ def _case_text(rule, point, i):
     )
 
 
-def array_text(value):
-    value = np.asarray(value, dtype=np.float64)
-    if value.ndim == 0:
-        return f"{float(value):.10g}"
-    text = np.array2string(
-        value, separator=", ", max_line_width=10**4, formatter={"float_kind": lambda x: f"{x:.4g}"}
-    )
-    return text.replace("\n", "")
-
-
 def _check_point(rule, op, point):
     import minigrad as mg
 
@@ -166,20 +152,12 @@ def _check_point(rule, op, point):
     yours = [np.zeros(t.shape) if g is None else g.data for g, t in zip(grads, tensors)]
     expected = exact_vjp(rule.reference, point.values, v, point.params)
     for k, (mine, want) in enumerate(zip(yours, expected)):
-        bad = first_wrong(mine, want)
+        bad = first_wrong(mine, want, TOLERANCE)
         if bad is not None:
             wrong = _which(rule, point, v, yours, expected)
             raise Failure(
                 _wrong_lines(rule, point, k, bad, mine, want, wrong), wrong and wrong.mistake
             )
-
-
-def first_wrong(mine, want, tolerance=TOLERANCE):
-    """The index of the first entry of ``mine`` off from ``want`` by more than ``tolerance``
-    times the largest |want| (NaN counts as off), or None."""
-    scale = np.max(np.abs(want), initial=0.0)
-    off = ~(np.abs(mine - want) <= tolerance * scale)
-    return tuple(int(i) for i in np.argwhere(off)[0]) if off.any() else None
 
 
 def _wrong_lines(rule, point, k, index, mine, want, wrong):
@@ -235,19 +213,6 @@ def _fitted(grads, values):
         ]
     except (RuntimeError, ValueError):
         return None
-
-
-def same(mine, theirs, want):
-    """Whether ``mine`` are ``theirs`` (NaN for NaN, inf for inf), to 1e-8 of the larger of
-    theirs and the expected entries."""
-    scale = max(
-        np.max(np.abs(theirs[np.isfinite(theirs)]), initial=0.0), np.max(np.abs(want), initial=0.0)
-    )
-    if mine.shape != theirs.shape:
-        return False
-    with np.errstate(invalid="ignore"):
-        close = (mine == theirs) | (np.abs(mine - theirs) <= 1e-8 * scale)
-    return bool(np.all(close | np.isnan(mine) & np.isnan(theirs)))
 
 
 def exact_vjp(reference, values, cotangent, params):

@@ -13,54 +13,17 @@ from pathlib import Path
 
 import numpy as np
 
+from .checks import array_text, compare
 from .exercise import Exercise
 from .grading import Failure, Mistake, case, find
-from .rules import array_text, first_wrong, same
 
 TITLE = "Backpropagation through time by hand"
-GRADER = (
-    "by hand-derived BPTT (the chain rule summed over every path), the engine's own Jacobians "
-    "and gradients, and PyTorch's recorded numbers"
-)
+GRADER = "by BPTT derived by hand, the engine's Jacobians and gradients, and PyTorch's numbers"
 OPTIONAL = False
 TOLERANCE = 1e-12
 
 
-def compare(what, mine, want, variants=(), tolerance=TOLERANCE):
-    """A Failure unless ``mine`` is ``want`` (its shape; its entries to ``tolerance`` of the
-    largest, NaN for NaN); it names the first variant, (Mistake, formula, array), that gives
-    ``mine``."""
-    mine = np.asarray(getattr(mine, "data", mine), dtype=np.float64)
-    want = np.asarray(want, dtype=np.float64)
-    if mine.shape != want.shape:
-        raise Failure([f"{what}: yours has shape {mine.shape}, expected {want.shape}"])
-    bad = _first_wrong_or_nan(mine, want, tolerance)
-    if bad is None:
-        return
-    found = next(
-        (v for v in variants if same(mine, np.asarray(v[2], dtype=np.float64), want)), None
-    )
-    entry = f", entry {list(bad)}" if bad else ""
-    yours = f"; yours gives {found[1]}" if found else ""
-    raise Failure(
-        [f"{what}{entry}: expected {float(want[bad]):.10g}, yours {float(mine[bad]):.10g}{yours}"],
-        found and found[0],
-    )
-
-
-def _first_wrong_or_nan(mine, want, tolerance):
-    nan = np.isnan(want)
-    if np.any(nan != np.isnan(mine)):
-        return tuple(int(i) for i in np.argwhere(nan != np.isnan(mine))[0])
-    with np.errstate(invalid="ignore"):
-        infinite = ~np.isfinite(want) & ~nan
-        if np.any(infinite & (mine != want)):
-            return tuple(int(i) for i in np.argwhere(infinite & (mine != want))[0])
-    finite = np.isfinite(want)
-    return first_wrong(np.where(finite, mine, 0.0), np.where(finite, want, 0.0), tolerance)
-
-
-# ---- the step Jacobian ----------------------------------------------------------------------------
+# ---- the step Jacobian ---------------------------------------------------------------------------
 
 ROWS_NOT_COLUMNS = Mistake(
     "diag(act'(z)) on the wrong side",
@@ -128,7 +91,7 @@ def _step_variants(cell, x, h):
     ]
 
 
-# ---- the backward recursion -----------------------------------------------------------------------
+# ---- the backward recursion ----------------------------------------------------------------------
 
 NOT_CARRIED = Mistake(
     "the gradient from later steps left out",
@@ -246,7 +209,7 @@ def _sigma_rnn():
     return readout, slope, w_hh.data, np.stack([z.grad.data for z in zs])
 
 
-# ---- the bound ----------------------------------------------------------------------------------
+# ---- the bound -----------------------------------------------------------------------------------
 
 NO_GAMMA = Mistake(
     "γ left out",
@@ -339,7 +302,7 @@ def _check_above_the_measured(bound):
         )
 
 
-# ---- clipping -----------------------------------------------------------------------------------
+# ---- clipping ------------------------------------------------------------------------------------
 
 DATA = Path(__file__).resolve().parent / "data" / "pytorch.npz"
 CLIP_CASES = ("ordinary", "below", "inf_norm", "one_norm", "three_norm", "has_inf", "has_nan")
@@ -557,7 +520,7 @@ def _check_direction(clip, mg):
     )
 
 
-# ---- the exercises ----------------------------------------------------------------------------
+# ---- the exercises -------------------------------------------------------------------------------
 
 EXERCISES = [
     Exercise(
