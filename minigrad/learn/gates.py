@@ -153,7 +153,7 @@ TANH_SLOPE_LEFT_OUT = Mistake(
     "tanh' left out on the way from h' to c'",
     "h' = o ⊙ tanh(c'): ∂h'/∂c' = o ⊙ (1 − tanh²c')",
 )
-LSTM_KEYS = ("c", "h", "input", *WEIGHTS)
+LSTM_KEYS = ("c", "bias_ih", "bias_hh", "weight_ih", "weight_hh", "input", "h")
 
 
 def grade_lstm(namespace):
@@ -217,7 +217,7 @@ Z_SWAPPED = Mistake(
     "z and 1 − z swapped",
     "PyTorch's GRU keeps the old state with z: h' = (1 − z) ⊙ n + z ⊙ h",
 )
-GRU_KEYS = ("h", "input", *WEIGHTS)
+GRU_KEYS = ("bias_ih", "bias_hh", "weight_ih", "weight_hh", "input", "h")
 
 
 def grade_gru(namespace):
