@@ -6,6 +6,7 @@ Commands:
   task        the long-range tasks (the adding problem) that show vanishing and its fixes
   vanishing   print ‖∂h_T/∂h_k‖ against distance for σ-RNN, tanh-RNN, LSTM and GRU
   tour        the first example step by step: values, graph, backward, the chain rule by hand
+  learn       the exercise track: write the engine's parts yourself, graded exactly
 
 Every error is one line on stderr, never a traceback: exit status 2 when the
 command as given cannot work (a bad option, a folder that holds another run, a
@@ -413,6 +414,65 @@ def run_tour(args):
     return 0 if largest < 1e-12 else 1
 
 
+# ---- learn ------------------------------------------------------------------------------------
+
+
+def _add_learn(commands):
+    p = commands.add_parser(
+        "learn",
+        help="the exercise track: write the engine's parts yourself, graded exactly",
+        description="The exercise track (docs/learn.md): the real code with its body removed, "
+        "graded by SymPy, the engine's spec, BPTT by hand and PyTorch's numbers. Without an "
+        "action it lists the track and your progress.",
+    )
+    p.add_argument("--ids", action="store_true", help="print only the ids, one a line")
+    _add_learn_dir(p)
+    actions = p.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    for name, help_text in (
+        ("start", "write an exercise into your folder (never over a file there)"),
+        ("check", "grade your code (exit status 0: passed, 1: not yet)"),
+        ("hint", "print the next hint"),
+    ):
+        action = actions.add_parser(name, help=help_text, description=help_text)
+        action.add_argument("id", type=exercise_id, metavar="ID", help="the exercise")
+        _add_learn_dir(action)
+        if name == "check":
+            action.add_argument("--reference", action="store_true",
+                                help="grade the package's own code instead")  # fmt: skip
+    p.set_defaults(run=run_learn)
+
+
+def _add_learn_dir(parser):
+    parser.add_argument("--dir", metavar="DIR", default=argparse.SUPPRESS,
+                        help="your exercises' folder (./minigrad-learn)")  # fmt: skip
+
+
+def exercise_id(text):
+    from .learn.track import BY_ID
+
+    if text not in BY_ID:
+        raise argparse.ArgumentTypeError(
+            f"no exercise {text!r}; the ids are {', '.join(BY_ID)} (minigrad learn lists them)"
+        )
+    return BY_ID[text]
+
+
+def run_learn(args):
+    from .learn import commands
+    from .learn.folder import DEFAULT
+
+    if args.ids:
+        if args.action or "dir" in args:
+            raise UsageError("--ids prints the ids alone; give it without an action or --dir")
+        return commands.ids()
+    folder = commands.open_folder(getattr(args, "dir", DEFAULT))
+    if args.action is None:
+        return commands.listing(folder)
+    if args.action == "check":
+        return commands.check(args.id, folder, args.reference)
+    return getattr(commands, args.action)(args.id, folder)
+
+
 # ---- main -------------------------------------------------------------------------------------
 
 
@@ -426,10 +486,11 @@ def build_parser():
     _add_task(commands)
     _add_vanishing(commands)
     _add_tour(commands)
+    _add_learn(commands)
     return parser
 
 
-COMMANDS = ("train", "sample", "task", "vanishing", "tour")
+COMMANDS = ("train", "sample", "task", "vanishing", "tour", "learn")
 NO_COMMAND = (f"no command given; choose one of {', '.join(COMMANDS)} (options go after the "
               "command: minigrad train --steps 100)")  # fmt: skip
 # A negative number, which argparse would take for an option: "-1e-3", "-.5", "-inf".
@@ -477,6 +538,7 @@ def entry():
 
 def _run(argv, prefix, command):
     from .corpus import CorpusError
+    from .learn.folder import LearnError
     from .metrics import MetricsError
     from .runfolder import RunFolderError
     from .serialization import CheckpointError
@@ -486,7 +548,7 @@ def _run(argv, prefix, command):
         args = build_parser().parse_args(argv)
         return args.run(args)
     except (UsageError, OptionError, CorpusError, CheckpointError, MetricsError, RunFolderError,
-            Stopped) as error:  # fmt: skip
+            LearnError, Stopped) as error:  # fmt: skip
         return _fail(prefix, str(error), getattr(error, "status", 2))
     except KeyboardInterrupt as error:
         return _stopped(error, prefix, command)

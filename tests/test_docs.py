@@ -222,3 +222,51 @@ def test_every_relative_link_resolves_to_a_file_and_a_heading(page):
 def test_the_docs_link_every_page_from_the_readme():
     linked = {target for target, _ in relative_links(ROOT / "README.md")}
     assert {f"docs/{page.name}" for page in PAGES if page.parent.name == "docs"} <= linked
+
+
+# ---- the session of docs/learn.md ---------------------------------------------------------------
+
+FENCE = re.compile(r"^```(\w+)\n(.*?)^```$", flags=re.M | re.S)
+
+
+def apply_change(diff):
+    """Apply a ```diff block of a page (``--- path`` and ``+++ path``, then lines kept, taken
+    out and put in, each after one character saying which) to the file it names."""
+    lines = diff.splitlines()
+    path = Path(lines[0].removeprefix("--- "))
+    assert lines[1] == f"+++ {path}", lines[:2]
+    old = "".join(line[1:] + "\n" for line in lines[2:] if line[:1] in (" ", "-"))
+    new = "".join(line[1:] + "\n" for line in lines[2:] if line[:1] in (" ", "+"))
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{path} does not hold, once:\n{old}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def replay_session(page):
+    """Each block of ``page`` in turn, in the current folder: a ```diff block changes a file,
+    a ```text block is what its ``Reproduce: `python -m minigrad learn ...` `` prints. Yields
+    (command, what it printed, what the page shows)."""
+    text = page.read_text(encoding="utf-8")
+    since = 0
+    for block in FENCE.finditer(text):
+        kind, body = block[1], block[2]
+        if kind == "diff":
+            apply_change(body)
+        elif kind == "text":
+            command = re.findall(r"Reproduce: `([^`]+)`", text[since : block.start()])[-1]
+            printed = io.StringIO()
+            with contextlib.redirect_stdout(printed):
+                cli.main(shlex.split(command)[3:])
+            yield command, printed.getvalue(), body
+        since = block.end()
+
+
+def test_the_session_of_docs_learn_md_is_what_the_commands_print(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    shown = list(replay_session(ROOT / "docs" / "learn.md"))
+    assert [c.split()[4] for c, _, _ in shown if c.split()[3:4] == ["learn"]][:2] == [
+        "start",
+        "check",
+    ]
+    for command, printed, page in shown:
+        assert printed == page, command

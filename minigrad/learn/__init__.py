@@ -1,0 +1,1 @@
+"""The exercise track, ``python -m minigrad learn``."""
