@@ -61,7 +61,8 @@ class Tensor(ArrayMethods, InplaceMethods):
 
     @requires_grad.setter
     def requires_grad(self, flag):
-        flag = check_can_require_grad(self.data.dtype, "requires_grad", flag)
+        if flag is not False:  # (False, every new op output's, needs no check)
+            flag = check_can_require_grad(self.data.dtype, "requires_grad", flag)
         if not flag and self.grad_fn is not None:
             raise RuntimeError(
                 "requires_grad: cannot turn off gradients of a non-leaf tensor; use .detach()"
