@@ -231,6 +231,9 @@ class Tensor(ArrayMethods, InplaceMethods):
     def __rpow__(self, other):
         return ops.pow(other, self)
 
+    def pow(self, exponent):
+        return ops.pow(self, exponent)
+
     def __floordiv__(self, other):
         return ops.floor_divide(self, other)
 

@@ -70,6 +70,14 @@ def test_where_routes_the_gradient_by_the_condition():
 # ---- pow and its documented domain ----------------------------------------------------------
 
 
+def test_the_pow_method_is_the_operator_as_in_pytorch():
+    x = mg.tensor([0.5, 2.0, 3.0], requires_grad=True)
+    y = x.pow(3)
+    y.sum().backward()
+    assert y.grad_fn.name == "pow" and y.tolist() == (x**3).tolist()
+    assert x.grad.tolist() == [3 * 0.5**2, 3 * 2.0**2, 3 * 3.0**2]
+
+
 def test_pow_with_a_tensor_exponent_uses_log_of_the_base():
     x, y = leaf([2.0]), leaf([3.0])
     (x**y).sum().backward()
