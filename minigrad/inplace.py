@@ -187,7 +187,7 @@ class InplaceMethods:
             return _forward_ad().in_place(
                 self, operand, lambda old: op(old, *args, **params), again
             )
-        if not (mode.grad_enabled and (self._requires_grad or _requires_grad(operand))):
+        if not _in_graph(self, operand):
             return _write(self, name, write, operand.data if _is_tensor(operand) else operand)
         inputs = (self,) if operand is None else (self, operand)
         reads_old = reads(op, op.input_names[0], [_requires_grad(x) for x in inputs])
@@ -220,7 +220,7 @@ class InplaceMethods:
         if mode.forward:  # the tangent changes too (autograd/forward_ad.py)
             put = lambda old: _ops().where(keep, old, src)  # noqa: E731
             return _forward_ad().in_place(self, src, put, lambda: self.copy_(src))
-        if not (mode.grad_enabled and (self._requires_grad or _requires_grad(src))):
+        if not _in_graph(self, src):
             return _write(self, "copy_", _copy, src.data if _is_tensor(src) else src)
         return _record(self, "copy_", lambda old: _ops().where(keep, old, src), reads_old=False)
 
@@ -243,7 +243,7 @@ class InplaceMethods:
             put = lambda old: _ops().index_put(old, index, value)  # noqa: E731
             return _forward_ad().in_place(self, value, put, lambda: self.__setitem__(index, value))
         value = _ops().indexing.numpy_values(index, self.ndim, value)  # PyTorch's placement
-        if mode.grad_enabled and (self._requires_grad or _requires_grad(value)):
+        if _in_graph(self, value):
             return _record_write(self, index, value)
         indexing = _ops().indexing
         return _write(self, "__setitem__", _copy_at(indexing.numpy_index(index)), value)
@@ -275,6 +275,12 @@ def _is_tensor(x):
 
 def _requires_grad(x):
     return _is_tensor(x) and x._requires_grad
+
+
+def _in_graph(t, other):
+    """Whether an in-place change of ``t`` by ``other`` is recorded: grad mode is on, and t or
+    other requires grad."""
+    return mode.grad_enabled and (t._requires_grad or _requires_grad(other))
 
 
 def _write(t, name, write, value):

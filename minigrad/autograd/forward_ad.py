@@ -178,11 +178,7 @@ def output_tangents(op, inputs, params, result, outs, tangents, record=True):
     """The tangent of each output of ``op(*inputs)`` (forward's, hidden ones too), given each
     input's (None for one without): the op's JVP rule, or the double-vjp trick without one."""
     arrays = result if type(result) is tuple else (result,)
-    recorded = (
-        record
-        and mode.grad_enabled
-        and any(x is not None and x.requires_grad for x in [*inputs, *tangents])
-    )
+    recorded = record and _differentiable(inputs, tangents)
     values = _values(inputs, outs, arrays, recorded)
     ts = [None if t is None else t if recorded else t.data for t in tangents]
     jvp = getattr(op, "jvp", None)
@@ -192,6 +188,14 @@ def output_tangents(op, inputs, params, result, outs, tangents, record=True):
         out = values[0] if type(result) is not tuple else tuple(values[: len(arrays)])
         found = jvp(tuple(ts), out, *values[len(arrays) :], **params)
     return found if type(found) is tuple else (found,)
+
+
+def _differentiable(inputs, tangents):
+    """Whether the tangents must be Tensors in the graph: grad mode is on and an input or a
+    tangent requires grad (forward over reverse, or a tangent to be differentiated)."""
+    return mode.grad_enabled and any(
+        x is not None and x.requires_grad for x in [*inputs, *tangents]
+    )
 
 
 def _values(inputs, outs, arrays, recorded):

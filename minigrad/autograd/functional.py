@@ -75,15 +75,21 @@ def _grads_or_zeros(ys, xs, cotangents=None, create_graph=False):
 
     ``ys`` is a Tensor or a tuple of them (``cotangents`` then matches it).
     """
+    outputs, vs = _differentiable_outputs(ys, cotangents)
+    if not outputs:
+        return tuple(_zeros(x) for x in xs)
+    grads = grad(outputs, xs, vs, create_graph=create_graph, allow_unused=True)
+    return tuple(_zeros(x) if g is None else g for g, x in zip(grads, xs))
+
+
+def _differentiable_outputs(ys, cotangents):
+    """The outputs among ``ys`` that require grad, as a list, and their cotangents (a list, or
+    None where none was given)."""
     ys = ys if isinstance(ys, tuple) else (ys,)
     cotangents = cotangents if isinstance(cotangents, tuple) else (cotangents,) * len(ys)
     kept = [(y, v) for y, v in zip(ys, cotangents) if y.requires_grad]
-    if not kept:
-        return tuple(_zeros(x) for x in xs)
-    outputs, vs = zip(*kept)
-    vs = None if all(v is None for v in vs) else list(vs)
-    grads = grad(list(outputs), xs, vs, create_graph=create_graph, allow_unused=True)
-    return tuple(_zeros(x) if g is None else g for g, x in zip(grads, xs))
+    vs = [v for _, v in kept]
+    return [y for y, _ in kept], None if all(v is None for v in vs) else vs
 
 
 def _check_like(vs, xs, name):

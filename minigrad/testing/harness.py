@@ -167,23 +167,33 @@ def check_second_order(p):
     out = p.run(tensors)
     v = p.rng.standard_normal(out.shape)
     us = [p.rng.standard_normal(t.shape) for t in inputs]
-    firsts = mg.grad(out, inputs, mg.tensor(v), create_graph=True, allow_unused=True)
-    m = sum((g * mg.tensor(u)).sum() for g, u in zip(firsts, us) if g is not None)
-    if isinstance(m, mg.Tensor) and m.requires_grad:
-        seconds = mg.grad(m, inputs, allow_unused=True)
-    else:
-        seconds = [None] * len(inputs)
-    # SymPy: M = Σ_k u_k · (vᵀ J_k), then ∂M/∂x_l.
-    V = sp.Matrix(v.reshape(-1))
-    M = sp.Integer(0)
-    for J, u in zip(p.jacobians, us):
-        Jm = sp.Matrix(J.reshape(v.size, -1))
-        M += (V.T * Jm * sp.Matrix(u.reshape(-1)))[0, 0]
+    seconds = _engine_second_derivatives(out, inputs, v, us)
+    M = _sympy_first_derivatives_form(p, v, us)
     scale = max(np.max(np.abs(p.at_point(J)), initial=0.0) for J in p.jacobians) or 1.0
     for k, t, g in zip(p.diff, inputs, seconds):
         expected = p.at_point(jacobian(M, p.symbols[k]))
         actual = np.zeros(t.shape) if g is None else g.data
         assert_close(actual, expected, 1e-10, f"{p.row.op} second derivative, input {k}", scale)
+
+
+def _engine_second_derivatives(out, inputs, v, us):
+    """∂M/∂x_l for M = Σ_k u_k · (vᵀ ∂out/∂x_k), by the engine differentiating its own
+    first derivatives (None where M does not depend on x_l)."""
+    firsts = mg.grad(out, inputs, mg.tensor(v), create_graph=True, allow_unused=True)
+    m = sum((g * mg.tensor(u)).sum() for g, u in zip(firsts, us) if g is not None)
+    if isinstance(m, mg.Tensor) and m.requires_grad:
+        return mg.grad(m, inputs, allow_unused=True)
+    return [None] * len(inputs)
+
+
+def _sympy_first_derivatives_form(p, v, us):
+    """SymPy's M = Σ_k u_k · (vᵀ J_k), from the row's exact Jacobians J_k."""
+    V = sp.Matrix(v.reshape(-1))
+    M = sp.Integer(0)
+    for J, u in zip(p.jacobians, us):
+        Jm = sp.Matrix(J.reshape(v.size, -1))
+        M += (V.T * Jm * sp.Matrix(u.reshape(-1)))[0, 0]
+    return M
 
 
 CHECKS = {
