@@ -20,6 +20,9 @@ from .parameter import Parameter
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
+FUNCTIONAL_CALL_ADVICE = "; to run with other values, use minigrad.nn.utils.functional_call"
+
+
 class Module:
     """Base class for every layer. Subclasses define ``forward``; calling the module runs it."""
 
@@ -51,27 +54,36 @@ class Module:
                 f"cannot assign '{name}' before Module.__init__() is called; "
                 "call super().__init__() first"
             )
-        kind = type(value).__name__
-        if name in self._parameters and not (value is None or isinstance(value, Parameter)):
-            raise TypeError(
-                f"cannot assign a {kind} as parameter '{name}' (a Parameter or None is expected); "
-                "to run with other values, use minigrad.nn.utils.functional_call"
-            )
-        if name in self._buffers and not (value is None or isinstance(value, Tensor)):
-            raise TypeError(
-                f"cannot assign a {kind} as buffer '{name}' (a Tensor or None is expected)"
-            )
-        if name in self._modules and not (value is None or isinstance(value, Module)):
-            raise TypeError(
-                f"cannot assign a {kind} as child module '{name}' (a Module or None is expected)"
-            )
-        if isinstance(value, Parameter) or name in self._parameters:
-            self._parameters[name] = value
-        elif isinstance(value, Module) or name in self._modules:
-            self._modules[name] = value
-        elif name in self._buffers:
-            self._buffers[name] = value
+        self._check_assignment(name, value)
+        store = self._store_for(name, value)
+        if store is not None:
+            store[name] = value
         object.__setattr__(self, name, value)
+
+    def _check_assignment(self, name, value):
+        """A name registered as a parameter, a buffer or a child module takes only its kind, or
+        None (a TypeError naming the kind given, as PyTorch)."""
+        roles = (
+            (self._parameters, Parameter, "parameter", FUNCTIONAL_CALL_ADVICE),
+            (self._buffers, Tensor, "buffer", ""),
+            (self._modules, Module, "child module", ""),
+        )
+        for store, kind, role, advice in roles:
+            if name in store and not (value is None or isinstance(value, kind)):
+                raise TypeError(
+                    f"cannot assign a {type(value).__name__} as {role} '{name}' "
+                    f"(a {kind.__name__} or None is expected){advice}"
+                )
+
+    def _store_for(self, name, value):
+        """Where an assignment is registered: a Parameter (or a parameter's name) among the
+        parameters, a Module among the children, a buffer's name among the buffers; None for
+        a plain attribute."""
+        if isinstance(value, Parameter) or name in self._parameters:
+            return self._parameters
+        if isinstance(value, Module) or name in self._modules:
+            return self._modules
+        return self._buffers if name in self._buffers else None
 
     def __delattr__(self, name):
         for registry in (self._parameters, self._buffers, self._modules):
@@ -265,26 +277,14 @@ class Module:
         ``(missing_keys, unexpected_keys)``. Anything but a mapping (a dict, an
         OrderedDict) is a TypeError.
         """
-        if not isinstance(state_dict, Mapping):
-            raise TypeError(
-                "load_state_dict: expected a mapping from names to values, as state_dict() "
-                f"returns, got {type(state_dict).__name__}"
-            )
+        _check_mapping(state_dict)
         own = OrderedDict(self._state_items())
         values = {
             k: np.asarray(v.data if isinstance(v, Tensor) else v) for k, v in state_dict.items()
         }
         missing = [k for k in own if k not in values]
         unexpected = [k for k in values if k not in own]
-        mismatched = [
-            f"{k}: checkpoint has shape {values[k].shape}, the model has {own[k].shape}"
-            for k in own
-            if k in values and values[k].shape != own[k].shape
-        ]
-        problems = list(mismatched)
-        if strict:
-            problems += [f"missing key: {k}" for k in missing]
-            problems += [f"unexpected key: {k}" for k in unexpected]
+        problems = _load_problems(own, values, missing, unexpected, strict)
         if problems:
             raise RuntimeError(
                 f"load_state_dict: cannot load into {type(self).__name__}:\n  "
@@ -311,3 +311,25 @@ class Module:
         if not lines:
             return header + ")"
         return header + "\n  " + "\n  ".join(lines) + "\n)"
+
+
+def _check_mapping(state_dict):
+    if not isinstance(state_dict, Mapping):
+        raise TypeError(
+            "load_state_dict: expected a mapping from names to values, as state_dict() "
+            f"returns, got {type(state_dict).__name__}"
+        )
+
+
+def _load_problems(own, values, missing, unexpected, strict):
+    """What stops a state_dict from loading, one line each: every shape that differs, and with
+    ``strict`` every missing and unexpected key."""
+    problems = [
+        f"{k}: checkpoint has shape {values[k].shape}, the model has {own[k].shape}"
+        for k in own
+        if k in values and values[k].shape != own[k].shape
+    ]
+    if strict:
+        problems += [f"missing key: {k}" for k in missing]
+        problems += [f"unexpected key: {k}" for k in unexpected]
+    return problems
