@@ -30,20 +30,26 @@ def columns(picture):
         inputs[b].append(a)
     column = {}
     for start in picture.items:
-        stack = [start]  # depth first, without recursion: a chain may be long
-        while stack:
-            key = stack[-1]
-            waiting = [k for k in inputs[key] if k not in column]
-            if waiting:
-                stack.extend(waiting)
-                continue
-            stack.pop()
-            column[key] = 1 + max((column[k] for k in inputs[key]), default=-1)
+        _place(start, inputs, column)
     for key in picture.items:  # an item with no inputs sits just left of its first reader
         if not inputs[key]:
             readers = [column[b] for a, b in picture.arrows if a == key]
             column[key] = min(readers, default=1) - 1
     return column, inputs
+
+
+def _place(start, inputs, column):
+    """Give ``start`` and every item it depends on a column, depth first, without recursion (a
+    chain may be long)."""
+    stack = [start]
+    while stack:
+        key = stack[-1]
+        waiting = [k for k in inputs[key] if k not in column]
+        if waiting:
+            stack.extend(waiting)
+            continue
+        stack.pop()
+        column[key] = 1 + max((column[k] for k in inputs[key]), default=-1)
 
 
 def layout(picture):

@@ -98,6 +98,21 @@ def _compare(analytic, numeric, k, o, input_shape, atol, rtol):
 def _check_projections(fn, inputs, checked, eps, atol, rtol):
     """fast_mode: vᵀJu per input, analytic (one backward pass) against numeric (along u)."""
     rng = np.random.default_rng(0)
+    vs, grads = _projected_gradients(fn, inputs, checked, rng)
+    for k, g in zip(checked, grads):
+        u = rng.standard_normal(inputs[k].shape)
+        numeric = _numeric_projection(fn, inputs, inputs[k].data, vs, u, eps)
+        analytic = 0.0 if g is None else float(np.sum(g.data * u))
+        if abs(analytic - numeric) > atol + rtol * abs(numeric):
+            raise GradcheckError(
+                f"gradcheck (fast mode): input {k}, along a random direction: analytic "
+                f"{analytic!r} but numeric {numeric!r} (allowed |a - n| <= {atol} + {rtol}*|n|)"
+            )
+
+
+def _projected_gradients(fn, inputs, checked, rng):
+    """Random output weights v, and ∂(Σ vᵀy)/∂x for each checked input x (None where no
+    output depends on it), by one backward pass."""
     with enable_grad():
         leaves = [x.detach().requires_grad_() if k in checked else x for k, x in enumerate(inputs)]
         ys = _outputs(fn, leaves)
@@ -105,22 +120,16 @@ def _check_projections(fn, inputs, checked, eps, atol, rtol):
         total = sum((y * v).sum() for y, v in zip(ys, vs) if y.requires_grad)
         wrt = [leaves[k] for k in checked]
         if isinstance(total, Tensor) and total.requires_grad:
-            grads = grad(total, wrt, allow_unused=True)
-        else:  # no output depends on any checked input
-            grads = [None] * len(wrt)
-    for k, g in zip(checked, grads):
-        x = inputs[k].data
-        u = rng.standard_normal(x.shape)
-        original = x.copy()
-        x[...] = original + eps * u
-        plus = _copied_values(fn, inputs)
-        x[...] = original - eps * u
-        minus = _copied_values(fn, inputs)
-        x[...] = original
-        numeric = sum(np.sum(v * (p - m)) for v, p, m in zip(vs, plus, minus)) / (2 * eps)
-        analytic = 0.0 if g is None else float(np.sum(g.data * u))
-        if abs(analytic - numeric) > atol + rtol * abs(numeric):
-            raise GradcheckError(
-                f"gradcheck (fast mode): input {k}, along a random direction: analytic "
-                f"{analytic!r} but numeric {numeric!r} (allowed |a - n| <= {atol} + {rtol}*|n|)"
-            )
+            return vs, grad(total, wrt, allow_unused=True)
+        return vs, [None] * len(wrt)  # no output depends on any checked input
+
+
+def _numeric_projection(fn, inputs, x, vs, u, eps):
+    """vᵀ (f(x + εu) − f(x − εu)) / 2ε, moving the input array ``x`` in place and back."""
+    original = x.copy()
+    x[...] = original + eps * u
+    plus = _copied_values(fn, inputs)
+    x[...] = original - eps * u
+    minus = _copied_values(fn, inputs)
+    x[...] = original
+    return sum(np.sum(v * (p - m)) for v, p, m in zip(vs, plus, minus)) / (2 * eps)

@@ -50,14 +50,18 @@ def jacobian(outputs, inputs):
     return np.array(entries, dtype=object).reshape(outputs.shape + inputs.shape)
 
 
+def _axes(axis, ndim):
+    """``axis`` (None for all, an int or a tuple) as a tuple of axes in [0, ndim)."""
+    if axis is None:
+        return tuple(range(ndim))
+    return tuple(a % ndim for a in (axis if isinstance(axis, tuple) else (axis,)))
+
+
 def reduce_along(array, axis, keepdims, fn):
     """Reduce an object array over ``axis`` (None, int or tuple) with ``fn(list_of_exprs)``."""
     array = as_object_array(array)
     ndim = array.ndim
-    if axis is None:
-        axes = tuple(range(ndim))
-    else:
-        axes = tuple(a % ndim for a in (axis if isinstance(axis, tuple) else (axis,)))
+    axes = _axes(axis, ndim)
     kept = [a for a in range(ndim) if a not in axes]
     moved = np.transpose(array, kept + list(axes))
     rows = moved.reshape(tuple(array.shape[a] for a in kept) + (-1,))
