@@ -172,16 +172,23 @@ def grade_lstm(namespace):
             None,
         ),
     ]
-    for i, (text, args, want) in enumerate(cases, 1):
-        want = want or engine_gradients("LSTMCell", args)
-        with case(f"case {i} of {len(cases)}: {text}"):
-            mine = backward(**{k: np.array(v) for k, v in args.items()})
-            _check_result(mine, {k: want[k] for k in LSTM_KEYS}, _lstm_variants(args, want))
+    _grade_cases(backward, cases, "LSTMCell", LSTM_KEYS, _lstm_variants)
     return [
         f"lstm_cell_backward, to {TOLERANCE:g}: ∂L/∂ x, h, c and the four weights, for two cells;",
         "  the first against PyTorch's recorded gradients (the engine's for h and c, which PyTorch "
         "did not record), the second against the engine's.",
     ]
+
+
+def _grade_cases(backward, cases, cell, keys, variants):
+    """Run the learner's ``backward`` on each (text, args, wanted gradients) case of ``cell``,
+    the engine's gradients where none are given, and compare the ``keys``, naming the typical
+    mistakes that ``variants(args, want)`` describes."""
+    for i, (text, args, want) in enumerate(cases, 1):
+        want = want or engine_gradients(cell, args)
+        with case(f"case {i} of {len(cases)}: {text}"):
+            mine = backward(**{k: np.array(v) for k, v in args.items()})
+            _check_result(mine, {k: want[k] for k in keys}, variants(args, want))
 
 
 def _lstm_variants(args, want):
@@ -232,11 +239,7 @@ def grade_gru(namespace):
         ),
         ("I = 2, H = 3, N = 3: the engine's gradients", _random_case("GRUCell", 3, 2, 3, 12), None),
     ]
-    for i, (text, args, want) in enumerate(cases, 1):
-        want = want or engine_gradients("GRUCell", args)
-        with case(f"case {i} of {len(cases)}: {text}"):
-            mine = backward(**{k: np.array(v) for k, v in args.items()})
-            _check_result(mine, {k: want[k] for k in GRU_KEYS}, _gru_variants(args, want))
+    _grade_cases(backward, cases, "GRUCell", GRU_KEYS, _gru_variants)
     return [
         f"gru_cell_backward, to {TOLERANCE:g}: ∂L/∂ x, h and the four weights, for two cells;",
         "  the first against PyTorch's recorded gradients (the engine's for h, which PyTorch did "
