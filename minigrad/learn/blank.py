@@ -109,19 +109,10 @@ def _imports(tree, package, module_name, code, removed, defined):
     """The import lines for the names the blanked ``code`` and the ``removed`` bodies read."""
     needed = _free_names(ast.parse(code).body) | _free_names(removed)
     needed -= defined
-    imported, plain, froms = _imported_names(tree, package), [], {}
-    for name in sorted(needed):
-        if name in imported:
-            kind, where, original = imported[name]
-            if kind == "import":
-                plain.append(f"import {where}" + (f" as {name}" if name != where else ""))
-            else:
-                froms.setdefault(where, []).append(_alias(original, name))
+    imported = _imported_names(tree, package)
+    plain, froms = _import_statements(needed, imported)
+    lines = _import_block(plain, froms)
     own = sorted(needed & _module_level_names(tree) - set(imported))
-    outside = [line for line in plain if not line.startswith("import minigrad")]
-    lines = sorted(outside) + [""] if outside else []
-    lines += [_from_line(m, n) for m, n in sorted(froms.items())]
-    lines += [line for line in plain if line.startswith("import minigrad")]
     if own:
         lines += [
             "",
@@ -129,6 +120,30 @@ def _imports(tree, package, module_name, code, removed, defined):
             _from_line(module_name, own),
         ]
     return [line for i, line in enumerate(lines) if line or i > 0]
+
+
+def _import_statements(needed, imported):
+    """How the module imports the ``needed`` names it imports: its ``import x`` lines, and
+    {module: the names to import from it} for its ``from module import`` ones."""
+    plain, froms = [], {}
+    for name in sorted(needed):
+        if name in imported:
+            kind, where, original = imported[name]
+            if kind == "import":
+                plain.append(f"import {where}" + (f" as {name}" if name != where else ""))
+            else:
+                froms.setdefault(where, []).append(_alias(original, name))
+    return plain, froms
+
+
+def _import_block(plain, froms):
+    """The import lines in order: other packages' ``import x`` (then a blank line), the
+    ``from`` lines, and last ``import minigrad...``."""
+    outside = [line for line in plain if not line.startswith("import minigrad")]
+    lines = sorted(outside) + [""] if outside else []
+    lines += [_from_line(m, n) for m, n in sorted(froms.items())]
+    lines += [line for line in plain if line.startswith("import minigrad")]
+    return lines
 
 
 def _from_line(module, names):

@@ -43,18 +43,31 @@ class Progress:
     @classmethod
     def from_dict(cls, saved, source, ids):
         """The progress saved in ``source``, checked: a LearnError names what is wrong."""
-        if not isinstance(saved, dict) or set(saved) != {"hints", "results"}:
-            raise _not_progress(source, 'it is not {"hints": ..., "results": ...}')
-        hints, results = saved["hints"], saved["results"]
-        if not isinstance(hints, dict) or not isinstance(results, dict):
-            raise _not_progress(source, "hints and results must be objects")
-        for key, value in hints.items():
-            if key not in ids or type(value) is not int or value < 0:
-                raise _not_progress(source, f"hints: {key!r}: {value!r}")
-        for key, value in results.items():
-            if key not in ids or value not in ("passed", "failed"):
-                raise _not_progress(source, f"results: {key!r}: {value!r}")
+        hints, results = _hints_and_results(saved, source)
+        _check_entries(hints, results, source, ids)
         return cls(dict(hints), dict(results))
+
+
+def _hints_and_results(saved, source):
+    """The two objects of ``{"hints": {...}, "results": {...}}``; a LearnError if ``saved``
+    is not of that shape."""
+    if not isinstance(saved, dict) or set(saved) != {"hints", "results"}:
+        raise _not_progress(source, 'it is not {"hints": ..., "results": ...}')
+    hints, results = saved["hints"], saved["results"]
+    if not isinstance(hints, dict) or not isinstance(results, dict):
+        raise _not_progress(source, "hints and results must be objects")
+    return hints, results
+
+
+def _check_entries(hints, results, source, ids):
+    """Every key an exercise id, every hint count an int >= 0, every result "passed" or
+    "failed"; a LearnError names the first entry that is not."""
+    for key, value in hints.items():
+        if key not in ids or type(value) is not int or value < 0:
+            raise _not_progress(source, f"hints: {key!r}: {value!r}")
+    for key, value in results.items():
+        if key not in ids or value not in ("passed", "failed"):
+            raise _not_progress(source, f"results: {key!r}: {value!r}")
 
 
 def _not_progress(source, why):

@@ -134,16 +134,28 @@ def shown_as_theirs(error, path, shown_as=None):
     if isinstance(error, SyntaxError):
         lines = traceback.format_exception_only(type(error), error)
         return [line.rstrip("\n").replace(path, shown_as) for line in lines]
-    frames = []
+    lines = _traceback_lines(_their_frames(error, path), shown_as)
+    return lines + traceback.format_exception_only(type(error), error)[-1].rstrip().splitlines()
+
+
+def _their_frames(error, path):
+    """The frames in the file ``path`` of the first error in ``error``'s chain that has any
+    (none if no error has)."""
     for raised in _chain(error):
         frames = [f for f in traceback.extract_tb(raised.__traceback__) if f.filename == path]
         if frames:
-            break
+            return frames
+    return []
+
+
+def _traceback_lines(frames, shown_as):
+    """``frames`` as Python prints a traceback, the file named as ``shown_as`` (no lines if
+    there are no frames)."""
     lines = ["Traceback (most recent call last), in your file only:"] if frames else []
     for frame in frames:
         lines += [f'  File "{shown_as}", line {frame.lineno}, in {frame.name}']
         lines += [f"    {frame.line}"] if frame.line else []
-    return lines + traceback.format_exception_only(type(error), error)[-1].rstrip().splitlines()
+    return lines
 
 
 def _chain(error):
