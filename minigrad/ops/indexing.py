@@ -132,31 +132,51 @@ def torch_placement(template, arrays, ndim):
     """The permutation that takes numpy's result of ``x[index]`` to PyTorch's, or None where they
     agree (``template`` and ``arrays`` from ``split_index``; x has ``ndim`` axes).
 
-    With index arrays, numpy counts an int as one of them, and when they are
-    not side by side (``x[1, :, idx]``) puts their axes first. PyTorch applies
-    an int as basic indexing (as ``x[1]`` before the rest), so the arrays'
-    axes go where the arrays are whenever no slice, None or Ellipsis stands
-    between them: for x of shape (2, 3, 4, 5) and idx of shape (1, 2),
-    ``x[1, :, idx, 0:2]`` has shape (3, 1, 2, 2) in PyTorch, (1, 2, 3, 2) in numpy.
+    The rule both follow: the index arrays are broadcast together and give their
+    axes once; when the arrays stand side by side in the index, those axes go
+    where the arrays are, and otherwise they go first. The two differ in what
+    counts as an index array. numpy counts an int as one; PyTorch applies an int
+    as basic indexing (as ``x[1]`` before the rest), so ints between arrays do
+    not keep them apart, and an int elsewhere does not draw their axes to the
+    front (``_placements_differ``). For x of shape (2, 3, 4, 5) and idx of shape
+    (1, 2), ``x[1, :, idx, 0:2]`` has shape (3, 1, 2, 2) in PyTorch, (1, 2, 3, 2)
+    in numpy: numpy puts the arrays' axes first, and PyTorch after the axes of
+    the index entries before the first array.
     """
-    parts = template if isinstance(template, tuple) else (template,)
-    kinds = [_kind(p) for p in parts]
-    at = [i for i, k in enumerate(kinds) if k == "array"]
-    advanced = [i for i, k in enumerate(kinds) if k in ("array", "int")]
-    if not at or len(advanced) == len(at):
+    kinds = _kinds(template)
+    if not _placements_differ(kinds):
         return None
-    numpy_together = advanced[-1] - advanced[0] + 1 == len(advanced)
-    torch_together = all(k in ("array", "int") for k in kinds[at[0] : at[-1] + 1])
-    if numpy_together or not torch_together:
-        return None
-    masks = [a for a in arrays if _is_mask(a)]  # a mask takes its ndim axes, and gives one
-    read = sum(k in ("int", "slice") for k in kinds) + len(arrays) + sum(m.ndim - 1 for m in masks)
-    rest = ndim - read  # the axes an Ellipsis, or the end of the index, takes whole
-    before = sum(rest if k == "..." else k in ("slice", "None") for k in kinds[: at[0]])
+    rest = _axes_taken_whole(kinds, arrays, ndim)
+    first = kinds.index("array")
+    before = sum(rest if k == "..." else k in ("slice", "None") for k in kinds[:first])
     n = max(1 if _is_mask(a) else np.ndim(a) for a in arrays)  # the arrays' axes
     out_ndim = n + rest + sum(k in ("slice", "None") for k in kinds)
     basic = list(range(n, out_ndim))
     return tuple(basic[:before] + list(range(n)) + basic[before:])
+
+
+def _placements_differ(kinds):
+    """True when numpy and PyTorch place the index arrays' axes differently, for an index of
+    these ``kinds`` (``_kind``). That is when ints are among the advanced entries and stand
+    apart from the rest of them (numpy sees them not side by side, and puts the axes first),
+    while only ints stand between the first and the last array (PyTorch sees the arrays
+    side by side, and keeps the axes where the arrays are)."""
+    at = [i for i, k in enumerate(kinds) if k == "array"]
+    advanced = [i for i, k in enumerate(kinds) if k in ("array", "int")]
+    if not at or len(advanced) == len(at):
+        return False
+    numpy_together = advanced[-1] - advanced[0] + 1 == len(advanced)
+    torch_together = all(k in ("array", "int") for k in kinds[at[0] : at[-1] + 1])
+    return torch_together and not numpy_together
+
+
+def _axes_taken_whole(kinds, arrays, ndim):
+    """How many of x's ``ndim`` axes no entry of the index reads, so that an Ellipsis, or the
+    end of the index, takes them whole. An int, a slice or an integer array reads one axis;
+    a bool mask reads as many as it has (and gives one)."""
+    masks = [a for a in arrays if _is_mask(a)]
+    read = sum(k in ("int", "slice") for k in kinds) + len(arrays) + sum(m.ndim - 1 for m in masks)
+    return ndim - read
 
 
 def numpy_values(index, ndim, values):
@@ -174,6 +194,12 @@ def numpy_values(index, ndim, values):
 
 def _is_mask(a):
     return (a.dtype if isinstance(a, Tensor) else np.asarray(a).dtype).kind == "b"
+
+
+def _kinds(template):
+    """The kind of each entry of ``template`` (a tuple, or one entry), as ``_kind`` names it."""
+    parts = template if isinstance(template, tuple) else (template,)
+    return [_kind(p) for p in parts]
 
 
 def _kind(part):

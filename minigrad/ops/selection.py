@@ -73,19 +73,10 @@ def pad(x, pad, mode="constant", value=0.0):  # noqa: A002 - PyTorch's argument 
     others read x at the padded positions (one ``getitem`` with an index array
     per axis), so the gradient of a position read twice adds up.
     """
-    if len(pad) % 2 or len(pad) // 2 > x.ndim:
-        raise ValueError(
-            f"pad: expected (before, after) pairs for at most {x.ndim} axes, got {tuple(pad)}"
-        )
-    given = [tuple(pad[i : i + 2]) for i in range(0, len(pad), 2)][::-1]  # first axis first
-    pairs = [(0, 0)] * (x.ndim - len(given)) + given
-    if any(b < 0 or a < 0 for b, a in pairs):  # crop first
-        x = getitem(x, tuple(slice(-min(b, 0), n + min(a, 0)) for (b, a), n in zip(pairs, x.shape)))
-        pairs = [(max(b, 0), max(a, 0)) for b, a in pairs]
+    pairs = _pad_pairs(pad, x.ndim)
+    x, pairs = _crop(x, pairs)
     if mode == "constant":
-        shape = tuple(n + b + a for n, (b, a) in zip(x.shape, pairs))
-        inside = tuple(slice(b, b + n) for n, (b, _) in zip(x.shape, pairs))
-        return index_put(np.full(shape, value, x.dtype), inside, x)
+        return _pad_constant(x, pairs, value)
     if mode not in _NUMPY_MODES:
         raise ValueError(
             f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}"
@@ -93,6 +84,34 @@ def pad(x, pad, mode="constant", value=0.0):  # noqa: A002 - PyTorch's argument 
     _wraps_at_most_once(x.shape, pairs, mode)
     rows = [np.pad(np.arange(n), w, _NUMPY_MODES[mode]) for n, w in zip(x.shape, pairs)]
     return getitem(x, np.ix_(*rows))
+
+
+def _pad_pairs(pad, ndim):
+    """``pad`` (PyTorch's flat amounts, last axis first) as one (before, after) pair per axis,
+    first axis first; the leading axes it does not name get (0, 0)."""
+    if len(pad) % 2 or len(pad) // 2 > ndim:
+        raise ValueError(
+            f"pad: expected (before, after) pairs for at most {ndim} axes, got {tuple(pad)}"
+        )
+    given = [tuple(pad[i : i + 2]) for i in range(0, len(pad), 2)][::-1]  # first axis first
+    return [(0, 0)] * (ndim - len(given)) + given
+
+
+def _crop(x, pairs):
+    """x cut down by the negative amounts in ``pairs``, and the pairs left to pad (those
+    amounts set to 0): a pad of −k removes k elements from that side."""
+    if any(b < 0 or a < 0 for b, a in pairs):
+        x = getitem(x, tuple(slice(-min(b, 0), n + min(a, 0)) for (b, a), n in zip(pairs, x.shape)))
+        pairs = [(max(b, 0), max(a, 0)) for b, a in pairs]
+    return x, pairs
+
+
+def _pad_constant(x, pairs, value):
+    """x inside a tensor of ``value``, ``before`` more along each axis ahead of it and ``after``
+    more behind: ``index_put`` writes x into the middle, so its gradient is the middle."""
+    shape = tuple(n + b + a for n, (b, a) in zip(x.shape, pairs))
+    inside = tuple(slice(b, b + n) for n, (b, _) in zip(x.shape, pairs))
+    return index_put(np.full(shape, value, x.dtype), inside, x)
 
 
 def _wraps_at_most_once(shape, pairs, mode):
@@ -140,22 +159,36 @@ def gather(x, axis, index):
     """
     values = index.data if isinstance(index, Tensor) else np.asarray(index)
     axis = normalize_axis(axis, x.ndim, "gather")
-    if values.dtype.kind not in "iu":
-        raise TypeError(f"gather: the index must hold integers, got dtype {values.dtype}")
-    longer = [d for d in range(x.ndim) if d != axis and values.shape[d] > x.shape[d]]
-    if values.ndim != x.ndim or longer:
-        raise ValueError(
-            f"gather: an index of shape {values.shape} for an input of shape {x.shape}; it needs "
-            f"{x.ndim} axes, none longer than the input's but axis {axis}"
-        )
-    if values.size and (values.min() < 0 or values.max() >= x.shape[axis]):
-        raise ValueError(f"gather: an index out of range [0, {x.shape[axis]}) along axis {axis}")
+    _check_gather_index(values, x.shape, axis)
     ranges = [
         np.arange(n).reshape([n if e == d else 1 for e in range(x.ndim)])
         for d, n in enumerate(values.shape)
     ]
     ranges[axis] = index if isinstance(index, Tensor) else values
     return getitem(x, tuple(ranges))
+
+
+def _check_gather_index(values, shape, axis):
+    """Refuse an index ``gather`` cannot use on an input of ``shape``: it must hold integers,
+    have as many axes as the input, be no longer than it along any axis but ``axis`` (out
+    takes the index's shape, and reads the input at the same positions there), and pick
+    positions in [0, n) along ``axis``, where the input has n."""
+    if values.dtype.kind not in "iu":
+        raise TypeError(f"gather: the index must hold integers, got dtype {values.dtype}")
+    if not _fits_beside(values.shape, shape, axis):
+        raise ValueError(
+            f"gather: an index of shape {values.shape} for an input of shape {shape}; it needs "
+            f"{len(shape)} axes, none longer than the input's but axis {axis}"
+        )
+    if values.size and (values.min() < 0 or values.max() >= shape[axis]):
+        raise ValueError(f"gather: an index out of range [0, {shape[axis]}) along axis {axis}")
+
+
+def _fits_beside(index_shape, shape, axis):
+    """True when an index of ``index_shape`` has the axes of ``shape`` and is no longer than it
+    along each of them but ``axis``."""
+    longer = [d for d in range(len(shape)) if d != axis and index_shape[d] > shape[d]]
+    return len(index_shape) == len(shape) and not longer
 
 
 def _broadcasts_to(shape, target):
