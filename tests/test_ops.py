@@ -526,6 +526,9 @@ MISUSES = {
     "gather with a longer index": (
         lambda: mg.tensor(_X).gather(1, mg.tensor(np.zeros((4, 1), np.int64))), ValueError,
         r"^gather: an index of shape \(4, 1\) for an input of shape \(3, 4\)"),
+    "gather with an index of fewer axes": (
+        lambda: mg.tensor(_X).gather(1, mg.tensor(np.zeros(4, np.int64))), ValueError,
+        r"^gather: an index of shape \(4,\) for an input of shape \(3, 4\); it needs 2 axes"),
     "gather out of range": (
         lambda: mg.tensor(_X).gather(1, mg.tensor(np.full((3, 1), 4))), ValueError,
         r"^gather: an index out of range \[0, 4\) along axis 1"),

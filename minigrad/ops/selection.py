@@ -187,8 +187,9 @@ def _check_gather_index(values, shape, axis):
 def _fits_beside(index_shape, shape, axis):
     """True when an index of ``index_shape`` has the axes of ``shape`` and is no longer than it
     along each of them but ``axis``."""
-    longer = [d for d in range(len(shape)) if d != axis and index_shape[d] > shape[d]]
-    return len(index_shape) == len(shape) and not longer
+    if len(index_shape) != len(shape):
+        return False
+    return all(index_shape[d] <= shape[d] for d in range(len(shape)) if d != axis)
 
 
 def _broadcasts_to(shape, target):
