@@ -158,25 +158,27 @@ LSTM_KEYS = ("c", "bias_ih", "bias_hh", "weight_ih", "weight_hh", "input", "h")
 
 def grade_lstm(namespace):
     backward = find(namespace, "lstm_cell_backward")
-    args, torch, version = _torch_case("LSTMCell", ("input", *WEIGHTS))
-    cases = [
-        (
-            f"nn.LSTMCell(3, 4), N = 2: PyTorch's gradients (torch {version}), and the engine's "
-            "for h and c",
-            args,
-            {**engine_gradients("LSTMCell", args), **torch},
-        ),
-        (
-            "I = 2, H = 3, N = 3: the engine's gradients",
-            _random_case("LSTMCell", 3, 2, 3, 11),
-            None,
-        ),
-    ]
+    cases = _two_cases("LSTMCell", "h and c", seed=11)
     _grade_cases(backward, cases, "LSTMCell", LSTM_KEYS, _lstm_variants)
     return [
         f"lstm_cell_backward, to {TOLERANCE:g}: ∂L/∂ x, h, c and the four weights, for two cells;",
         "  the first against PyTorch's recorded gradients (the engine's for h and c, which PyTorch "
         "did not record), the second against the engine's.",
+    ]
+
+
+def _two_cases(cell, engine_for, seed):
+    """A cell's two cases, (text, args, wanted gradients): nn.<cell>(3, 4) with N = 2, graded
+    by PyTorch's recorded gradients (the engine's for the states ``engine_for``, which PyTorch
+    did not record), and a random cell (I = 2, H = 3, N = 3) graded by the engine's."""
+    args, torch, version = _torch_case(cell, ("input", *WEIGHTS))
+    recorded = (
+        f"nn.{cell}(3, 4), N = 2: PyTorch's gradients (torch {version}), and the engine's "
+        f"for {engine_for}"
+    )
+    return [
+        (recorded, args, {**engine_gradients(cell, args), **torch}),
+        ("I = 2, H = 3, N = 3: the engine's gradients", _random_case(cell, 3, 2, 3, seed), None),
     ]
 
 
@@ -229,16 +231,7 @@ GRU_KEYS = ("bias_ih", "bias_hh", "weight_ih", "weight_hh", "input", "h")
 
 def grade_gru(namespace):
     backward = find(namespace, "gru_cell_backward")
-    args, torch, version = _torch_case("GRUCell", ("input", *WEIGHTS))
-    cases = [
-        (
-            f"nn.GRUCell(3, 4), N = 2: PyTorch's gradients (torch {version}), and the engine's "
-            "for h",
-            args,
-            {**engine_gradients("GRUCell", args), **torch},
-        ),
-        ("I = 2, H = 3, N = 3: the engine's gradients", _random_case("GRUCell", 3, 2, 3, 12), None),
-    ]
+    cases = _two_cases("GRUCell", "h", seed=12)
     _grade_cases(backward, cases, "GRUCell", GRU_KEYS, _gru_variants)
     return [
         f"gru_cell_backward, to {TOLERANCE:g}: ∂L/∂ x, h and the four weights, for two cells;",
